@@ -1,0 +1,32 @@
+import type { LoggerService } from '@nestjs/common';
+
+/** What a job sees of the attempt it is running. */
+export interface JobContext {
+  /** The job's id (a bigint, as a string). */
+  readonly id: string;
+  /** The job's registered name. */
+  readonly name: string;
+  /** The queue it was enqueued on. */
+  readonly queue: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Attempts allowed before the job ends `failed`. */
+  readonly maxAttempts: number;
+  /** The account the job was enqueued for, or `null` for a global job. Also set in CLS. */
+  readonly accountId: string | null;
+  /**
+   * Aborted when the attempt times out, the job is cancelled, or the worker shuts down. Pass it to
+   * `fetch`, database drivers and your own loops so the job stops promptly.
+   */
+  readonly signal: AbortSignal;
+  /** A logger whose context is the job name. */
+  readonly logger: LoggerService;
+}
+
+/**
+ * Implemented by every `@Job` class. `P` is the payload type (the `payload` class of `@Job`), `R` the
+ * result, which is stored as JSON on the job when it completes.
+ */
+export interface JobHandler<P = unknown, R = unknown> {
+  perform(payload: P, ctx: JobContext): Promise<R> | R;
+}

@@ -1,0 +1,40 @@
+/**
+ * Lifecycle of a job. `scheduled` is an `available` job whose `runAt` is still in the future; it is
+ * reported, not stored, so no process has to promote delayed jobs.
+ */
+export type JobState = 'scheduled' | 'available' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One recorded failure of an attempt. */
+export interface JobErrorRecord {
+  attempt: number;
+  at: string;
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** A job as `JobQueueService.find()` returns it. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  queue: string;
+  priority: number;
+  state: JobState;
+  payload: unknown;
+  accountId: string | null;
+  attempts: number;
+  maxAttempts: number;
+  runAt: Date;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** Milliseconds from the last start to finish, for finished jobs. */
+  durationMs: number | null;
+  lastError: JobErrorRecord | null;
+  /** Every failed attempt, oldest first. */
+  errors: JobErrorRecord[];
+  result: unknown;
+  uniqueKey: string | null;
+  lockedBy: string | null;
+  lockedUntil: Date | null;
+}

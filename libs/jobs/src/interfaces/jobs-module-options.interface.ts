@@ -1,0 +1,68 @@
+import type { Type } from '@nestjs/common';
+import type { ValidatorOptions } from 'class-validator';
+import type { AccountResolver } from './account-resolver.interface';
+import type { BackoffOptions } from './backoff.interface';
+
+/** Tenant capture and re-entry. Omit it and every job is global. */
+export interface TenantOptions {
+  /** The ClsService key that holds the current account id during a request (e.g. `'accountId'`). Required. */
+  clsKey: string;
+  /** Checks the account before each tenant-scoped job performs. A class (resolved from the app's DI) or an object. Default: none. */
+  resolver?: Type<AccountResolver> | AccountResolver;
+  /** CLS key under which the resolver's return value is stored while the job performs. Default: none. */
+  accountClsKey?: string;
+}
+
+/** The worker that claims and performs jobs in this process. */
+export interface WorkerOptions {
+  /** Start a worker in this process. `false` gives an enqueue-only process. Default `true`. */
+  enabled?: boolean;
+  /** Jobs performed at once by this process. Default `10`. */
+  concurrency?: number;
+  /** Queues served; `['*']` serves every queue. Default `['*']`. */
+  queues?: string[];
+  /** Polling interval, the safety net behind LISTEN/NOTIFY and the clock for delayed jobs. Default `1000`. */
+  pollIntervalMs?: number;
+  /** Extra jobs claimed ahead of free slots, held in a local buffer. Default: `concurrency`. */
+  prefetch?: number;
+  /** How long a claimed job is leased before another worker may rescue it. Default `60_000`. */
+  leaseMs?: number;
+  /** How often leases are extended and the worker row refreshed. Default `10_000`. */
+  heartbeatIntervalMs?: number;
+  /** How often expired leases are rescued. Default `30_000`. */
+  rescueIntervalMs?: number;
+  /** On shutdown, how long running jobs may finish before their signals are aborted. Default `10_000`. */
+  shutdownTimeoutMs?: number;
+}
+
+/** Values used by `@Job` options that leave them unset. */
+export interface JobDefaults {
+  /** Default `'default'`. */
+  queue?: string;
+  /** Default `0` (lower runs first). */
+  priority?: number;
+  /** Default `25`. */
+  maxAttempts?: number;
+  /** Default: none (no timeout). */
+  timeoutMs?: number;
+  /** Default: exponential, base 1 s, max 1 h, jitter 0.1. */
+  backoff?: BackoffOptions;
+}
+
+/** Options of `JobsModule.forRoot(...)` / the factory of `forRootAsync(...)`. */
+export interface JobsModuleOptions {
+  /** PostgreSQL schema of the jobs tables. Must match the schema the migrations created. Default `'jobs'`. */
+  schema?: string;
+  /** Run the library's migrations at startup (idempotent). Default `false`: run them with your own migrations. */
+  runMigrations?: boolean;
+  /** Tenant capture and re-entry. Default: none (all jobs global). */
+  tenant?: TenantOptions;
+  /** The worker. Default: enabled, concurrency 10, every queue. */
+  worker?: WorkerOptions;
+  /** Defaults for `@Job` options. */
+  defaults?: JobDefaults;
+  /** class-validator options used for payloads. Default `{ forbidUnknownValues: true }`. */
+  validatorOptions?: ValidatorOptions;
+  /** Largest accepted payload, in bytes of JSON. Default `262_144` (256 KiB). */
+  maxPayloadBytes?: number;
+}

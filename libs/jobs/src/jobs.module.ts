@@ -1,0 +1,52 @@
+import { Inject, Module, OnModuleInit, Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ClsModule } from 'nestjs-cls';
+import { JobRegistry } from './discovery/job.registry';
+import { JobsExplorer } from './discovery/jobs.explorer';
+import type { JobsModuleOptions } from './interfaces';
+import { RESOLVED_JOBS_OPTIONS } from './jobs.constants';
+import { JOBS_MODULE_OPTIONS, JobsConfigurableModule } from './jobs.module-definition';
+import { ResolvedJobsOptions, resolveJobsOptions } from './options/jobs-options';
+import { JobsDatabase } from './persistence/jobs-database';
+import { runJobsMigrations } from './persistence/run-migrations';
+import { JobQueueService } from './queue/job-queue.service';
+import { TenantContext } from './tenancy/tenant-context';
+import { JobRunner } from './worker/job-runner';
+import { JobWorker } from './worker/job-worker';
+
+const providers: Provider[] = [
+  {
+    provide: RESOLVED_JOBS_OPTIONS,
+    useFactory: (options: JobsModuleOptions) => resolveJobsOptions(options),
+    inject: [JOBS_MODULE_OPTIONS],
+  },
+  JobRegistry,
+  JobsExplorer,
+  TenantContext,
+  JobRunner,
+  JobQueueService,
+  JobWorker,
+];
+
+/**
+ * Durable, tenant-aware background jobs on PostgreSQL. Import once in the app module with
+ * `JobsModule.forRoot(options)` or `JobsModule.forRootAsync({ useFactory, inject, imports })`; it is global
+ * by default (`isGlobal: true`), so `JobQueueService` can be injected anywhere.
+ */
+@Module({
+  imports: [DiscoveryModule, ClsModule],
+  providers,
+  exports: [JobQueueService, JobWorker, JobRegistry],
+})
+export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
+  constructor(
+    private readonly db: JobsDatabase,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {
+    super();
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.options.runMigrations) await runJobsMigrations(this.db.dataSource, this.options.schema);
+  }
+}

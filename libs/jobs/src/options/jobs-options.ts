@@ -1,0 +1,120 @@
+import { InvalidJobsOptionsError } from '../errors';
+import type { JobsModuleOptions } from '../interfaces';
+import type { BackoffOptions } from '../interfaces/backoff.interface';
+
+/** Options with every default filled in; what the rest of the library reads. */
+export interface ResolvedJobsOptions {
+  schema: string;
+  runMigrations: boolean;
+  tenant: JobsModuleOptions['tenant'];
+  worker: Required<NonNullable<JobsModuleOptions['worker']>>;
+  defaults: {
+    queue: string;
+    priority: number;
+    maxAttempts: number;
+    timeoutMs: number | undefined;
+    backoff: Required<BackoffOptions>;
+  };
+  validatorOptions: NonNullable<JobsModuleOptions['validatorOptions']>;
+  maxPayloadBytes: number;
+}
+
+/** Every default in one place; the README's option tables mirror this object. */
+export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
+  type: 'exponential',
+  baseMs: 1_000,
+  maxMs: 3_600_000,
+  jitter: 0.1,
+};
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Fills in defaults and validates once, eagerly, so a bad option stops the app at startup. */
+export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJobsOptions {
+  const worker = options.worker ?? {};
+  const concurrency = worker.concurrency ?? 10;
+  const resolved: ResolvedJobsOptions = {
+    schema: options.schema ?? 'jobs',
+    runMigrations: options.runMigrations ?? false,
+    tenant: options.tenant,
+    worker: {
+      enabled: worker.enabled ?? true,
+      concurrency,
+      queues: worker.queues ?? ['*'],
+      pollIntervalMs: worker.pollIntervalMs ?? 1_000,
+      prefetch: worker.prefetch ?? concurrency,
+      leaseMs: worker.leaseMs ?? 60_000,
+      heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 10_000,
+      rescueIntervalMs: worker.rescueIntervalMs ?? 30_000,
+      shutdownTimeoutMs: worker.shutdownTimeoutMs ?? 10_000,
+    },
+    defaults: {
+      queue: options.defaults?.queue ?? 'default',
+      priority: options.defaults?.priority ?? 0,
+      maxAttempts: options.defaults?.maxAttempts ?? 25,
+      timeoutMs: options.defaults?.timeoutMs,
+      backoff: { ...DEFAULT_BACKOFF, ...options.defaults?.backoff },
+    },
+    validatorOptions: options.validatorOptions ?? { forbidUnknownValues: true },
+    maxPayloadBytes: options.maxPayloadBytes ?? 262_144,
+  };
+  validate(resolved);
+  return resolved;
+}
+
+function validate(o: ResolvedJobsOptions): void {
+  if (!IDENTIFIER.test(o.schema)) {
+    fail('schema', `must be a lower-case PostgreSQL identifier (letters, digits, _), got "${o.schema}".`);
+  }
+  if (o.tenant !== undefined) {
+    if (typeof o.tenant.clsKey !== 'string' || o.tenant.clsKey.length === 0) {
+      fail('tenant.clsKey', `must name the ClsService key that holds the account id, e.g. { tenant: { clsKey: 'accountId' } }.`);
+    }
+    const r = o.tenant.resolver;
+    if (r !== undefined && typeof r !== 'function' && typeof (r as { resolve?: unknown }).resolve !== 'function') {
+      fail('tenant.resolver', 'must be a class or an object with a resolve(accountId) method.');
+    }
+  }
+  const w = o.worker;
+  positiveInt('worker.concurrency', w.concurrency);
+  nonNegativeInt('worker.prefetch', w.prefetch);
+  positiveInt('worker.pollIntervalMs', w.pollIntervalMs);
+  positiveInt('worker.leaseMs', w.leaseMs);
+  positiveInt('worker.heartbeatIntervalMs', w.heartbeatIntervalMs);
+  positiveInt('worker.rescueIntervalMs', w.rescueIntervalMs);
+  nonNegativeInt('worker.shutdownTimeoutMs', w.shutdownTimeoutMs);
+  if (w.heartbeatIntervalMs >= w.leaseMs) {
+    fail('worker.heartbeatIntervalMs', `(${w.heartbeatIntervalMs}) must be shorter than worker.leaseMs (${w.leaseMs}), or leases expire between heartbeats.`);
+  }
+  if (!Array.isArray(w.queues) || w.queues.length === 0 || w.queues.some((q) => typeof q !== 'string' || !q)) {
+    fail('worker.queues', `must be a non-empty array of queue names, or ['*'] for every queue.`);
+  }
+  positiveInt('defaults.maxAttempts', o.defaults.maxAttempts);
+  if (!Number.isInteger(o.defaults.priority)) fail('defaults.priority', 'must be an integer.');
+  if (o.defaults.timeoutMs !== undefined) positiveInt('defaults.timeoutMs', o.defaults.timeoutMs);
+  validateBackoff('defaults.backoff', o.defaults.backoff);
+  positiveInt('maxPayloadBytes', o.maxPayloadBytes);
+}
+
+/** Validates a backoff policy; shared by module defaults and `@Job` options. */
+export function validateBackoff(path: string, b: BackoffOptions): void {
+  const types = ['exponential', 'polynomial', 'linear', 'fixed'];
+  if (b.type !== undefined && typeof b.type !== 'function' && !types.includes(b.type)) {
+    fail(`${path}.type`, `must be one of ${types.join(', ')} or a function (attempt, error) => ms.`);
+  }
+  if (b.baseMs !== undefined) nonNegativeInt(`${path}.baseMs`, b.baseMs);
+  if (b.maxMs !== undefined) nonNegativeInt(`${path}.maxMs`, b.maxMs);
+  if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1)) fail(`${path}.jitter`, 'must be between 0 and 1.');
+}
+
+function positiveInt(path: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) fail(path, `must be a positive integer, got ${String(v)}.`);
+}
+
+function nonNegativeInt(path: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) fail(path, `must be a non-negative integer, got ${String(v)}.`);
+}
+
+function fail(option: string, problem: string): never {
+  throw new InvalidJobsOptionsError(option, problem);
+}

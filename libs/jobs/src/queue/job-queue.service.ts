@@ -1,0 +1,186 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { JobRegistry } from '../discovery/job.registry';
+import type { JobRecord, JobState } from '../interfaces';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
+import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { JobsDatabase } from '../persistence/jobs-database';
+import { enqueueSql, findByUniqueKeysSql } from '../persistence/sql/enqueue.sql';
+import { JobRunner } from '../worker/job-runner';
+import { TenantContext } from '../tenancy/tenant-context';
+import { ambientEntityManager } from './ambient-transaction';
+import type { BulkJob, EnqueueOptions, JobClass, PerformNowOptions } from './enqueue-options';
+import { notifyChannel } from './notify-channel';
+import { toJobRecord, JobRow } from './job-record';
+import { serializePayload, toValidPayload } from './payload';
+
+/** A row of `countByState()`. */
+export interface QueueStateCount {
+  queue: string;
+  state: JobState;
+  count: number;
+}
+
+/**
+ * The application's API to the queue: enqueue jobs (now, later, in bulk, inside a transaction), run one
+ * inline, look jobs up and cancel them. Inject it anywhere once `JobsModule` is imported.
+ */
+@Injectable()
+export class JobQueueService {
+  private readonly enqueueText: string;
+
+  constructor(
+    private readonly registry: JobRegistry,
+    private readonly tenancy: TenantContext,
+    private readonly runner: JobRunner,
+    private readonly db: JobsDatabase,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {
+    this.enqueueText = enqueueSql(options.schema, notifyChannel(options.schema));
+  }
+
+  /**
+   * Enqueues one job and returns its id. The payload is validated first (an invalid one throws
+   * `InvalidPayloadError` and nothing is written); the current account is captured from CLS.
+   *
+   * @example await this.jobs.performLater(ConfirmOrderJob, { orderId }, { delayMs: 5_000 });
+   */
+  async performLater<P>(job: JobClass<P>, payload: NoInfer<P>, options: EnqueueOptions = {}): Promise<string> {
+    const [id] = await this.enqueue(job, [{ ...options, payload }], options.manager);
+    return id;
+  }
+
+  /**
+   * Enqueues many jobs of one class in a single INSERT and returns their ids in order. Every payload is
+   * validated before anything is written. Each item may carry its own options (e.g. `accountId` to fan
+   * out one job per account from system code).
+   */
+  async performAllLater<P>(
+    job: JobClass<P>,
+    jobs: ReadonlyArray<BulkJob<NoInfer<P>>>,
+    options: Pick<EnqueueOptions, 'manager'> = {},
+  ): Promise<string[]> {
+    return this.enqueue(job, jobs, options.manager);
+  }
+
+  /**
+   * Performs a job in this process now, without persisting it, with the same validation and tenant rules
+   * as the worker (a fresh CLS context in the current or given account), and returns its result. Errors
+   * are thrown to the caller; nothing is retried.
+   */
+  async performNow<P, R>(job: JobClass<P, R>, payload: NoInfer<P>, options: PerformNowOptions = {}): Promise<Awaited<R>> {
+    const definition = this.registry.forType(job);
+    const accountId = this.tenancy.captureFor(definition, options.accountId);
+    serializePayload(definition, payload, this.options.maxPayloadBytes);
+    await toValidPayload(definition, payload, this.options.validatorOptions);
+    const attempt = {
+      id: `now-${randomUUID()}`,
+      name: definition.name,
+      queue: definition.queue,
+      payload,
+      accountId,
+      attempt: 1,
+      maxAttempts: 1,
+    };
+    return (await this.runner.execute(definition, attempt, new AbortController().signal)) as Awaited<R>;
+  }
+
+  /** A job by id, or `null`. */
+  async find(id: string): Promise<JobRecord | null> {
+    if (!/^\d{1,19}$/.test(id)) return null;
+    const rows = await this.db.query<JobRow>(
+      `select *, id::text as id, now() as db_now from "${this.options.schema}".jobs where id = $1`,
+      [id],
+    );
+    return rows[0] ? toJobRecord(rows[0]) : null;
+  }
+
+  /** Job counts by queue and state (`scheduled` counted apart from `available`). */
+  async countByState(): Promise<QueueStateCount[]> {
+    const rows = await this.db.query<{ queue: string; state: JobState; count: string }>(
+      `select queue,
+              case when state = 'available' and run_at > now() then 'scheduled' else state end as state,
+              count(*) as count
+       from "${this.options.schema}".jobs group by 1, 2 order by 1, 2`,
+      [],
+    );
+    return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.count) }));
+  }
+
+  /**
+   * Cancels a job that has not started (scheduled or available): it will never run. Returns `false` when
+   * the job is already running or finished (or does not exist).
+   */
+  async cancel(id: string): Promise<boolean> {
+    if (!/^\d{1,19}$/.test(id)) return false;
+    const rows = await this.db.query(
+      `update "${this.options.schema}".jobs set state = 'cancelled', finished_at = now()
+       where id = $1 and state = 'available' returning id`,
+      [id],
+    );
+    return rows.length === 1;
+  }
+
+  private async enqueue<P>(
+    job: JobClass<P>,
+    items: ReadonlyArray<BulkJob<P>>,
+    manager = ambientEntityManager(),
+  ): Promise<string[]> {
+    if (items.length === 0) return [];
+    const definition = this.registry.forType(job);
+    const cols = { name: [], queue: [], priority: [], payload: [], account: [], attempts: [], runAt: [], delay: [], key: [] } as {
+      [k: string]: unknown[];
+    };
+    for (const [index, item] of items.entries()) {
+      const prefix = items.length > 1 ? `[${index}]` : '';
+      await toValidPayload(definition, item.payload, this.options.validatorOptions, prefix);
+      cols.name.push(definition.name);
+      cols.queue.push(item.queue ?? definition.queue);
+      cols.priority.push(item.priority ?? definition.priority);
+      cols.payload.push(serializePayload(definition, item.payload, this.options.maxPayloadBytes));
+      cols.account.push(this.tenancy.captureFor(definition, item.accountId));
+      cols.attempts.push(item.maxAttempts ?? definition.maxAttempts);
+      cols.runAt.push(item.runAt ?? null);
+      cols.delay.push(item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null);
+      cols.key.push(item.uniqueKey ?? null);
+    }
+    const rows = await this.db.query<{ id: string; unique_key: string | null }>(
+      this.enqueueText,
+      [cols.name, cols.queue, cols.priority, cols.payload, cols.account, cols.attempts, cols.runAt, cols.delay, cols.key],
+      { manager, name: manager ? undefined : `${this.options.schema}.enqueue` },
+    );
+    if (rows.length === items.length) return rows.map((r) => r.id);
+    return this.withExistingIds(job, items, rows, manager);
+  }
+
+  /**
+   * Some items were deduplicated by `uniqueKey`: return, in item order, the new ids and the ids of the
+   * unfinished jobs that already held the other keys.
+   */
+  private async withExistingIds<P>(
+    job: JobClass<P>,
+    items: ReadonlyArray<BulkJob<P>>,
+    inserted: Array<{ id: string; unique_key: string | null }>,
+    manager: EnqueueOptions['manager'],
+  ): Promise<string[]> {
+    const byKey = new Map(inserted.filter((r) => r.unique_key !== null).map((r) => [r.unique_key, r.id]));
+    const missing = items.map((i) => i.uniqueKey).filter((k): k is string => !!k && !byKey.has(k));
+    if (missing.length > 0) {
+      const existing = await this.db.query<{ id: string; unique_key: string }>(
+        findByUniqueKeysSql(this.options.schema),
+        [missing],
+        { manager },
+      );
+      for (const row of existing) byKey.set(row.unique_key, row.id);
+      // The holder finished between our insert and this look-up, freeing its key: enqueue those again.
+      const freed = items.filter((i) => i.uniqueKey && !byKey.has(i.uniqueKey));
+      if (freed.length > 0) {
+        const ids = await this.enqueue(job, freed, manager);
+        freed.forEach((item, n) => byKey.set(item.uniqueKey as string, ids[n]));
+      }
+    }
+    let next = 0;
+    const plain = inserted.filter((r) => r.unique_key === null);
+    return items.map((item) => (item.uniqueKey ? (byKey.get(item.uniqueKey) as string) : plain[next++].id));
+  }
+}

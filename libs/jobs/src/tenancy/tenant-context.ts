@@ -1,0 +1,83 @@
+import { Inject, Injectable, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ClsService } from 'nestjs-cls';
+import type { JobDefinition } from '../discovery/job-definition';
+import { AccountUnavailableError, MissingTenantError } from '../errors';
+import type { AccountResolver } from '../interfaces';
+import { JOB_ID_CLS_KEY, RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
+import type { ResolvedJobsOptions } from '../options/jobs-options';
+
+/**
+ * Moves the current account between a request and the jobs it enqueues: captured once at enqueue into the
+ * job row's `account_id`, re-entered in a fresh CLS context around every perform.
+ */
+@Injectable()
+export class TenantContext {
+  private resolver: AccountResolver | undefined;
+
+  constructor(
+    private readonly cls: ClsService,
+    private readonly moduleRef: ModuleRef,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {}
+
+  /** The account in the current CLS context (a request, or a job being performed), if any. */
+  currentAccountId(): string | undefined {
+    const key = this.options.tenant?.clsKey;
+    if (!key || !this.cls.isActive()) return undefined;
+    const value: unknown = this.cls.get(key);
+    return value === undefined || value === null || value === '' ? undefined : String(value);
+  }
+
+  /**
+   * The account a new job belongs to: `null` for a global job, else the explicit `accountId` option or the
+   * current account. Fails closed: a tenant-scoped job with no account throws `MissingTenantError`.
+   */
+  captureFor(definition: JobDefinition, explicitAccountId?: string | null): string | null {
+    const tenant = this.options.tenant;
+    if (!tenant || definition.tenant === 'none') return null;
+    const accountId = explicitAccountId ?? this.currentAccountId();
+    if (accountId === undefined || accountId === null || accountId === '') {
+      throw new MissingTenantError(definition.name, tenant.clsKey);
+    }
+    return String(accountId);
+  }
+
+  /**
+   * Runs `fn` in a fresh CLS context (never the caller's or a previous job's store) holding the job's
+   * account and id, after the app's resolver confirmed the account. The context ends with `fn`.
+   */
+  run<T>(job: { id: string; accountId: string | null }, fn: () => Promise<T>): Promise<T> {
+    return this.cls.run({ ifNested: 'override' }, async () => {
+      this.cls.set(JOB_ID_CLS_KEY, job.id);
+      const tenant = this.options.tenant;
+      if (tenant && job.accountId !== null) {
+        this.cls.set(tenant.clsKey, job.accountId);
+        const account = await this.resolve(job.accountId);
+        if (tenant.accountClsKey) this.cls.set(tenant.accountClsKey, account);
+      }
+      await this.cls.proxy.resolve();
+      return fn();
+    });
+  }
+
+  private async resolve(accountId: string): Promise<unknown> {
+    const resolver = this.getResolver();
+    if (!resolver) return undefined;
+    const account = await resolver.resolve(accountId);
+    if (account === null || account === undefined || account === false) {
+      throw new AccountUnavailableError(accountId);
+    }
+    return account;
+  }
+
+  private getResolver(): AccountResolver | undefined {
+    const configured = this.options.tenant?.resolver;
+    if (!configured || this.resolver) return this.resolver;
+    this.resolver =
+      typeof configured === 'function'
+        ? this.moduleRef.get(configured as Type<AccountResolver>, { strict: false })
+        : configured;
+    return this.resolver;
+  }
+}

@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { JobDefinition } from '../discovery/job-definition';
+import { JobRegistry } from '../discovery/job.registry';
+import {
+  AccountUnavailableError,
+  InvalidPayloadError,
+  JobTimeoutError,
+  toError,
+  UnknownJobError,
+} from '../errors';
+import type { JobContext } from '../interfaces';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
+import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { toValidPayload } from '../queue/payload';
+import { TenantContext } from '../tenancy/tenant-context';
+
+/** The part of a job row an attempt needs. */
+export interface JobAttempt {
+  id: string;
+  name: string;
+  queue: string;
+  payload: unknown;
+  accountId: string | null;
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** How an attempt ended. `retryable: false` fails the job at once whatever attempts are left. */
+export type AttemptOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: Error; retryable: boolean; definition?: JobDefinition };
+
+/**
+ * Performs one attempt of one job: finds its handler, re-validates the stored payload, enters the job's
+ * tenant context, enforces its timeout, and reports the outcome instead of throwing. Shared by the worker
+ * and `performNow`, so both apply the same rules. Override `perform` (a subclass provided in its place) to
+ * wrap every handler call, e.g. for tracing.
+ */
+@Injectable()
+export class JobRunner {
+  constructor(
+    private readonly registry: JobRegistry,
+    private readonly tenancy: TenantContext,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {}
+
+  /** Runs a claimed attempt and reports its outcome; never throws. */
+  async run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
+    const definition = this.registry.forName(job.name);
+    if (!definition) return { ok: false, error: new UnknownJobError(job.name), retryable: false };
+    try {
+      return { ok: true, result: await this.execute(definition, job, signal) };
+    } catch (thrown) {
+      const error = toError(thrown);
+      const retryable = !(error instanceof AccountUnavailableError || error instanceof InvalidPayloadError);
+      return { ok: false, error, retryable, definition };
+    }
+  }
+
+  /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; throws its error. */
+  execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
+    return this.tenancy.run(job, async () => {
+      const payload = await toValidPayload(definition, job.payload, this.options.validatorOptions);
+      return this.withTimeout(definition, signal, (s) =>
+        this.perform(definition, payload, this.context(job, s)),
+      );
+    });
+  }
+
+  /** Calls the handler. The single place every perform goes through. */
+  perform(definition: JobDefinition, payload: unknown, ctx: JobContext): Promise<unknown> {
+    return Promise.resolve(definition.instance.perform(payload, ctx));
+  }
+
+  /**
+   * Races the handler against its timeout. On timeout the job's signal is aborted and the attempt fails at
+   * once: the worker slot is freed even if the handler ignores the signal, and whatever it does later is
+   * dropped (its completion would be fenced out anyway).
+   */
+  private async withTimeout<T>(
+    definition: JobDefinition,
+    outer: AbortSignal,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(outer.reason);
+    if (outer.aborted) controller.abort(outer.reason);
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = fn(controller.signal);
+      if (definition.timeoutMs === undefined) return await work;
+      const timeoutMs = definition.timeoutMs;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new JobTimeoutError(definition.name, timeoutMs);
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      work.catch(() => undefined); // a late rejection after the timeout must not go unhandled
+      return await Promise.race([work, timeout]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      outer.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  private context(job: JobAttempt, signal: AbortSignal): JobContext {
+    return {
+      id: job.id,
+      name: job.name,
+      queue: job.queue,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      accountId: job.accountId,
+      signal,
+      logger: new Logger(`Job ${job.name}`),
+    };
+  }
+}

@@ -1,0 +1,360 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { JobRegistry } from '../discovery/job.registry';
+import { toError, WorkerShutdownError } from '../errors';
+import type { JobErrorRecord } from '../interfaces';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
+import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { JobsDatabase } from '../persistence/jobs-database';
+import { claimSql } from '../persistence/sql/claim.sql';
+import { completeSql, failSql, releaseSql } from '../persistence/sql/finish.sql';
+import { deleteWorkerSql, heartbeatSql, rescueSql, upsertWorkerSql } from '../persistence/sql/lease.sql';
+import { notifyChannel } from '../queue/notify-channel';
+import { backoffDelay } from './backoff';
+import { AttemptOutcome, JobAttempt, JobRunner } from './job-runner';
+import { NotifyListener } from './notify-listener';
+
+interface ClaimedRow {
+  id: string;
+  name: string;
+  queue: string;
+  payload: unknown;
+  account_id: string | null;
+  attempts: number;
+  max_attempts: number;
+}
+
+interface ActiveJob {
+  job: JobAttempt;
+  controller: AbortController;
+  /** Set when shutdown gave the job back: its late outcome is ignored. */
+  abandoned: boolean;
+  done: Promise<void>;
+}
+
+interface Completion {
+  id: string;
+  attempt: number;
+  result: string | null;
+}
+
+const STACK_LIMIT = 4_000;
+
+/**
+ * The worker of this process. It claims runnable jobs in batches into a small local buffer, performs up to
+ * `concurrency` at once, records outcomes (completions batched into one statement), keeps its leases alive
+ * with heartbeats, rescues jobs whose worker died, and wakes early on LISTEN/NOTIFY with polling as the
+ * safety net. Starts on application bootstrap; drains on shutdown while the DataSource is still open.
+ */
+@Injectable()
+export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  /** This worker's id, recorded in `locked_by` of the jobs it holds and in the workers table. */
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly logger = new Logger('JobWorker');
+  private readonly sql: { claim: string; complete: string; fail: string; release: string; heartbeat: string; rescue: string };
+  private readonly allQueues: boolean;
+  private readonly listener: NotifyListener;
+
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private readonly buffer: JobAttempt[] = [];
+  private readonly active = new Map<string, ActiveJob>();
+  private completions: Completion[] = [];
+  private flushing: Promise<void> | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private rescueTimer: NodeJS.Timeout | undefined;
+  private dbFailures = 0;
+
+  constructor(
+    private readonly db: JobsDatabase,
+    private readonly runner: JobRunner,
+    private readonly registry: JobRegistry,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {
+    const schema = options.schema;
+    this.allQueues = options.worker.queues.includes('*');
+    this.sql = {
+      claim: claimSql(schema, !this.allQueues),
+      complete: completeSql(schema),
+      fail: failSql(schema),
+      release: releaseSql(schema),
+      heartbeat: heartbeatSql(schema),
+      rescue: rescueSql(schema),
+    };
+    this.listener = new NotifyListener(db, notifyChannel(schema), () => this.wake(), this.logger);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.worker.enabled) await this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** True while the worker claims jobs. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Starts claiming. Called on bootstrap unless `worker.enabled` is false. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const w = this.options.worker;
+    await this.registerWorker();
+    await this.listener.start();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), w.heartbeatIntervalMs);
+    this.rescueTimer = setInterval(() => void this.rescue(), w.rescueIntervalMs);
+    void this.rescue();
+    this.loop = this.fetchLoop();
+    this.logger.log(
+      `Worker ${this.id} started: concurrency ${w.concurrency}, queues ${w.queues.join(', ')}, ` +
+        `${this.registry.all().length} job types`,
+    );
+  }
+
+  /**
+   * Stops claiming, gives back buffered jobs, lets running jobs finish for up to `shutdownTimeoutMs`, then
+   * aborts the rest through their signals and returns them to the queue. Leaves nothing `running`.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loop;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.rescueTimer);
+    await this.listener.stop();
+    await this.release(this.buffer.splice(0));
+    await this.drainActive();
+    await this.flushCompletions();
+    await this.unregisterWorker();
+    this.logger.log(`Worker ${this.id} stopped`);
+  }
+
+  private async drainActive(): Promise<void> {
+    if (this.active.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.worker.shutdownTimeoutMs)));
+    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), grace]);
+    clearTimeout(timer);
+    const left = [...this.active.values()];
+    if (left.length === 0) return;
+    this.logger.warn(`Aborting ${left.length} job(s) still running after ${this.options.worker.shutdownTimeoutMs} ms`);
+    for (const a of left) {
+      a.abandoned = true;
+      a.controller.abort(new WorkerShutdownError());
+      this.active.delete(a.job.id);
+    }
+    await this.release(left.map((a) => a.job));
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Claims while there is room. A claim asks for every free slot plus the prefetch buffer, but only once
+   * at least half of that room is free (or the buffer ran dry), so a busy worker claims in batches rather
+   * than one row per finished job. An empty claim means no due job: sleep until a NOTIFY, a freed slot, or
+   * the poll interval.
+   */
+  private async fetchLoop(): Promise<void> {
+    const { concurrency, prefetch, pollIntervalMs } = this.options.worker;
+    const room = concurrency + prefetch;
+    const batchThreshold = Math.max(1, Math.ceil(room / 2));
+    while (this.running) {
+      const free = room - this.active.size - this.buffer.length;
+      const worthClaiming = free >= batchThreshold || (free > 0 && this.buffer.length === 0);
+      if (!worthClaiming) {
+        await this.sleep(pollIntervalMs);
+        continue;
+      }
+      let claimed: JobAttempt[];
+      try {
+        claimed = await this.claim(free);
+        this.dbFailures = 0;
+      } catch (error) {
+        await this.sleep(this.databaseBackoff('claim', error));
+        continue;
+      }
+      if (!this.running) {
+        await this.release(claimed);
+        break;
+      }
+      this.buffer.push(...claimed);
+      this.dispatch();
+      if (claimed.length < free) await this.sleep(pollIntervalMs);
+    }
+  }
+
+  private databaseBackoff(what: string, error: unknown): number {
+    this.dbFailures++;
+    const delay = Math.min(this.options.worker.pollIntervalMs * 10, 100 * 2 ** Math.min(this.dbFailures, 8));
+    this.logger.error(`Could not ${what} jobs (${toError(error).message}); retrying in ${delay} ms`);
+    return delay;
+  }
+
+  private async claim(limit: number): Promise<JobAttempt[]> {
+    const w = this.options.worker;
+    const values: unknown[] = [limit, this.id, w.leaseMs];
+    if (!this.allQueues) values.push(w.queues);
+    const rows = await this.db.query<ClaimedRow>(this.sql.claim, values, { name: `${this.options.schema}.claim` });
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      queue: r.queue,
+      payload: r.payload,
+      accountId: r.account_id,
+      attempt: r.attempts,
+      maxAttempts: r.max_attempts,
+    }));
+  }
+
+  private dispatch(): void {
+    while (this.running && this.active.size < this.options.worker.concurrency && this.buffer.length > 0) {
+      this.perform(this.buffer.shift() as JobAttempt);
+    }
+  }
+
+  private perform(job: JobAttempt): void {
+    const controller = new AbortController();
+    const entry: ActiveJob = { job, controller, abandoned: false, done: Promise.resolve() };
+    entry.done = this.runner
+      .run(job, controller.signal)
+      .then((outcome) => (entry.abandoned ? undefined : this.settle(job, outcome)))
+      .catch((error) => this.logger.error(`Recording the outcome of job ${job.id} failed: ${toError(error).message}`))
+      .finally(() => {
+        if (this.active.get(job.id) === entry) this.active.delete(job.id);
+        this.dispatch();
+        this.wake();
+      });
+    this.active.set(job.id, entry);
+  }
+
+  private async settle(job: JobAttempt, outcome: AttemptOutcome): Promise<void> {
+    if (outcome.ok) {
+      const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
+      this.completions.push({ id: job.id, attempt: job.attempt, result });
+      this.scheduleFlush();
+      return;
+    }
+    const { error } = outcome;
+    const retry = outcome.retryable && job.attempt < job.maxAttempts;
+    const delay = retry && outcome.definition ? backoffDelay(outcome.definition.backoff, job.attempt, error) : null;
+    const record: JobErrorRecord = {
+      attempt: job.attempt,
+      at: new Date().toISOString(),
+      name: error.name,
+      message: error.message,
+      stack: error.stack?.slice(0, STACK_LIMIT),
+    };
+    const level = retry ? 'warn' : 'error';
+    this.logger[level](
+      `Job ${job.name} #${job.id} attempt ${job.attempt}/${job.maxAttempts} failed: ${error.message}` +
+        (retry ? `; retrying in ${delay} ms` : '; giving up'),
+    );
+    await this.db.query(this.sql.fail, [job.id, this.id, job.attempt, JSON.stringify(record), delay], {
+      name: `${this.options.schema}.fail`,
+    });
+  }
+
+  /** Completions of one tick go out in one statement; one in flight at a time, the next batch queued behind it. */
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      await this.flushCompletions();
+      this.flushing = undefined;
+      if (this.completions.length > 0) this.scheduleFlush();
+    });
+  }
+
+  private async flushCompletions(): Promise<void> {
+    const batch = this.completions.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await this.db.query(
+        this.sql.complete,
+        [batch.map((c) => c.id), batch.map((c) => c.attempt), batch.map((c) => c.result), this.id],
+        { name: `${this.options.schema}.complete` },
+      );
+    } catch (error) {
+      // Keep them: the next flush retries. If the lease runs out first, the job is rescued and re-run
+      // (at-least-once), and this worker's late completion is fenced out.
+      this.completions.unshift(...batch);
+      if (this.running) await new Promise((r) => setTimeout(r, this.databaseBackoff('complete', error)));
+    }
+  }
+
+  private async release(jobs: JobAttempt[]): Promise<void> {
+    if (jobs.length === 0) return;
+    try {
+      await this.db.query(this.sql.release, [jobs.map((j) => j.id), jobs.map((j) => j.attempt), this.id]);
+    } catch (error) {
+      this.logger.error(`Could not return ${jobs.length} job(s) to the queue (${toError(error).message}); their leases will expire and they will be rescued`);
+    }
+  }
+
+  private heldIds(): string[] {
+    return [...this.buffer.map((j) => j.id), ...this.active.keys(), ...this.completions.map((c) => c.id)];
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.registerWorker();
+      const ids = this.heldIds();
+      if (ids.length > 0) await this.db.query(this.sql.heartbeat, [ids, this.id, this.options.worker.leaseMs]);
+    } catch (error) {
+      this.logger.warn(`Heartbeat failed: ${toError(error).message}`);
+    }
+  }
+
+  private async rescue(): Promise<void> {
+    try {
+      const rows = await this.db.query<{ id: string; state: string }>(this.sql.rescue, [this.options.worker.leaseMs]);
+      if (rows.length > 0) {
+        this.logger.warn(`Rescued ${rows.length} job(s) whose worker stopped heartbeating`);
+        this.wake();
+      }
+    } catch (error) {
+      this.logger.warn(`Rescue failed: ${toError(error).message}`);
+    }
+  }
+
+  private async registerWorker(): Promise<void> {
+    const w = this.options.worker;
+    await this.db.query(upsertWorkerSql(this.options.schema), [this.id, hostname(), process.pid, w.queues, w.concurrency]);
+  }
+
+  private async unregisterWorker(): Promise<void> {
+    try {
+      await this.db.query(deleteWorkerSql(this.options.schema), [this.id]);
+    } catch (error) {
+      this.logger.warn(`Could not remove worker row: ${toError(error).message}`);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { Logger } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { toError } from '../errors';
+import type { JobsDatabase } from '../persistence/jobs-database';
+
+/**
+ * Holds one connection that LISTENs for enqueue notifications and calls `onNotify` for each. Reconnects
+ * with capped backoff when the connection drops (database restart, terminated backend) and calls
+ * `onNotify` once after reconnecting, since notifications sent while disconnected are lost.
+ */
+export class NotifyListener {
+  private client: PoolClient | undefined;
+  private stopped = true;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly db: JobsDatabase,
+    private readonly channel: string,
+    private readonly onNotify: () => void,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    try {
+      await client.query(`unlisten "${this.channel}"`);
+      client.release();
+    } catch (error) {
+      client.release(toError(error));
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    let client: PoolClient | undefined;
+    try {
+      client = await this.db.connect();
+      client.on('error', (error) => this.drop(client as PoolClient, error));
+      client.on('notification', () => this.onNotify());
+      await client.query(`listen "${this.channel}"`);
+      if (this.stopped) {
+        client.release();
+        return;
+      }
+      this.client = client;
+      if (this.failures > 0) this.logger.log('LISTEN connection restored');
+      this.failures = 0;
+      this.onNotify();
+    } catch (error) {
+      if (client) this.drop(client, error);
+      else this.scheduleReconnect(error);
+    }
+  }
+
+  private drop(client: PoolClient, error: unknown): void {
+    if (this.client === client) this.client = undefined;
+    try {
+      client.release(toError(error));
+    } catch {
+      // already released
+    }
+    this.scheduleReconnect(error);
+  }
+
+  private scheduleReconnect(error: unknown): void {
+    if (this.stopped || this.retryTimer) return;
+    this.failures++;
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
+    this.logger.warn(`LISTEN connection lost (${toError(error).message}); reconnecting in ${delay} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Helpers for e2e suites. The server comes from process.env.DATABASE_URL, which is either given
+ * by the caller or exported by global-setup.ts (embedded PostgreSQL).
+ */
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { Client } from 'pg';
+
+export interface TestDatabase {
+  /** Connection URL of the new database (same server and credentials as DATABASE_URL). */
+  url: string;
+  /** Database name, `jobs_test_<pid>_<random>`. */
+  name: string;
+  /** Terminates remaining connections to the database and drops it. Idempotent. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh, empty database on the DATABASE_URL server. Call `drop()` in afterAll (after
+ * closing your own pools/apps; any connection still open is terminated).
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = requireDatabaseUrl();
+  const name = `jobs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(adminUrl, (client) =>
+    client.query(`create database ${client.escapeIdentifier(name)}`),
+  );
+  let dropped: Promise<void> | undefined;
+  return {
+    name,
+    url: withDatabaseName(adminUrl, name),
+    drop: () => (dropped ??= dropDatabase(adminUrl, name)),
+  };
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  await withAdminClient(adminUrl, async (client) => {
+    await client.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
+    const { rows } = await client.query<{ v: number }>(
+      `select current_setting('server_version_num')::int as v`,
+    );
+    // `with (force)` (PG >= 13) also covers connections opened after the terminate above.
+    const force = rows[0].v >= 130000 ? ' with (force)' : '';
+    await client.query(`drop database if exists ${client.escapeIdentifier(name)}${force}`);
+  });
+}
+
+async function withAdminClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function requireDatabaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      'DATABASE_URL is not set. Run e2e suites through jest (the e2e project globalSetup starts ' +
+        'an embedded PostgreSQL) or set DATABASE_URL to an existing server.',
+    );
+  }
+  return url;
+}
+
+/** Replaces the database (path) part of a postgres:// URL, keeping credentials and query. */
+export function withDatabaseName(url: string, database: string): string {
+  const match = /^(postgres(?:ql)?:\/\/[^/?#]*)(?:\/[^?#]*)?(.*)$/.exec(url);
+  if (!match) throw new Error(`Not a postgres:// URL: ${url}`);
+  return `${match[1]}/${encodeURIComponent(database)}${match[2]}`;
+}
+
+export interface WaitForOptions {
+  /** Give up after this long. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Pause between attempts. Default 20 ms. */
+  intervalMs?: number;
+  /** What is being waited for; included in the timeout error. */
+  message?: string;
+}
+
+type Truthy<T> = Exclude<T, false | 0 | 0n | '' | null | undefined>;
+
+// Captured at load so that jest.useFakeTimers() in a test does not freeze polling.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
+/**
+ * Polls `fn` until it returns (or resolves to) a truthy value, and returns that value. Errors
+ * thrown by `fn` count as "not yet". After `timeoutMs` it rejects with an error naming `message`
+ * and the last value or error seen (the error is also the `cause`). A call to `fn` that hangs
+ * does not extend the timeout. Use instead of sleeps:
+ *
+ *   const job = await waitFor(() => repo.findOneBy({ id, status: 'done' }), { message: 'job done' });
+ */
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  { timeoutMs = 10_000, intervalMs = 20, message }: WaitForOptions = {},
+): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let attempts = 0;
+  let last: { value: unknown } | { error: unknown } | undefined;
+  let hung = false;
+  for (;;) {
+    attempts++;
+    const remaining = deadline - Date.now();
+    hung = false;
+    try {
+      const result = await withTimeout(Promise.resolve().then(fn), Math.max(remaining, 0));
+      if (!result.done) {
+        hung = true; // the deadline has passed while waiting; the check below ends the loop
+      } else if (result.value) {
+        return result.value as Truthy<T>;
+      } else {
+        last = { value: result.value };
+      }
+    } catch (error) {
+      last = { error };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await new Promise((r) => realSetTimeout(r, Math.min(intervalMs, left)));
+  }
+  const what = message ? `: ${message}` : '';
+  const seen = [
+    hung ? 'the last call to fn did not settle in time' : '',
+    last === undefined
+      ? ''
+      : 'error' in last
+        ? `last error: ${show(last.error)}`
+        : `last value: ${show(last.value)}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  throw new Error(`waitFor timed out after ${timeoutMs}ms (${attempts} attempts)${what}; ${seen}`, {
+    cause: last && 'error' in last ? last.error : undefined,
+  });
+}
+
+/** Resolves `{ done: false }` if the promise does not settle within `ms`. */
+async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ done: true; value: T } | { done: false }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise.then((value) => ({ done: true as const, value })),
+      new Promise<{ done: false }>((r) => {
+        timer = realSetTimeout(() => r({ done: false }), ms);
+      }),
+    ]);
+  } finally {
+    realClearTimeout(timer);
+  }
+}
+
+function show(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  const text = inspect(value, { depth: 3, breakLength: Infinity });
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
