@@ -1,0 +1,283 @@
+import { InvalidJobsOptionsError, JobsError } from '../errors';
+import type { JobsModuleOptions } from '../interfaces';
+import { DEFAULT_BACKOFF, resolveJobsOptions, validateBackoff } from './jobs-options';
+
+/** Runs `fn` and returns what it threw (fails the test when it does not throw). */
+function thrown(fn: () => unknown): InvalidJobsOptionsError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidJobsOptionsError);
+    return error as InvalidJobsOptionsError;
+  }
+  throw new Error('expected an InvalidJobsOptionsError, nothing was thrown');
+}
+
+describe('resolveJobsOptions', () => {
+  describe('defaults', () => {
+    const expected = {
+      schema: 'jobs',
+      runMigrations: false,
+      tenant: undefined,
+      worker: {
+        enabled: true,
+        concurrency: 10,
+        queues: ['*'],
+        pollIntervalMs: 1_000,
+        prefetch: 10,
+        leaseMs: 60_000,
+        heartbeatIntervalMs: 10_000,
+        rescueIntervalMs: 30_000,
+        shutdownTimeoutMs: 10_000,
+      },
+      defaults: {
+        queue: 'default',
+        priority: 0,
+        maxAttempts: 25,
+        timeoutMs: undefined,
+        backoff: { type: 'exponential', baseMs: 1_000, maxMs: 3_600_000, jitter: 0.1 },
+      },
+      validatorOptions: { forbidUnknownValues: true },
+      maxPayloadBytes: 262_144,
+    };
+
+    it('fills in every default when called with no options', () => {
+      expect(resolveJobsOptions()).toStrictEqual(expected);
+    });
+
+    it('fills in every default for an empty object and empty nested objects', () => {
+      expect(resolveJobsOptions({})).toStrictEqual(expected);
+      expect(resolveJobsOptions({ worker: {}, defaults: { backoff: {} } })).toStrictEqual(expected);
+    });
+
+    it('exports the default backoff policy it uses', () => {
+      expect(DEFAULT_BACKOFF).toStrictEqual(expected.defaults.backoff);
+      // The resolved options get their own copy: changing them cannot change the shared default.
+      const resolved = resolveJobsOptions();
+      expect(resolved.defaults.backoff).not.toBe(DEFAULT_BACKOFF);
+      resolved.defaults.backoff.baseMs = 1;
+      expect(DEFAULT_BACKOFF.baseMs).toBe(1_000);
+    });
+
+    it('defaults prefetch to the configured concurrency', () => {
+      const r = resolveJobsOptions({ worker: { concurrency: 3 } });
+      expect(r.worker.concurrency).toBe(3);
+      expect(r.worker.prefetch).toBe(3);
+    });
+
+    it('keeps every given value', () => {
+      const resolver = { resolve: () => ({}) };
+      const options: JobsModuleOptions = {
+        schema: 'my_jobs',
+        runMigrations: true,
+        tenant: { clsKey: 'accountId', resolver, accountClsKey: 'account' },
+        worker: {
+          enabled: false,
+          concurrency: 4,
+          queues: ['mail', 'billing'],
+          pollIntervalMs: 250,
+          prefetch: 0,
+          leaseMs: 5_000,
+          heartbeatIntervalMs: 1_000,
+          rescueIntervalMs: 2_000,
+          shutdownTimeoutMs: 0,
+        },
+        defaults: {
+          queue: 'mail',
+          priority: -5,
+          maxAttempts: 3,
+          timeoutMs: 30_000,
+          backoff: { type: 'fixed', baseMs: 500 },
+        },
+        validatorOptions: { whitelist: true },
+        maxPayloadBytes: 1_024,
+      };
+      expect(resolveJobsOptions(options)).toStrictEqual({
+        ...options,
+        defaults: {
+          ...options.defaults,
+          backoff: { type: 'fixed', baseMs: 500, maxMs: 3_600_000, jitter: 0.1 },
+        },
+      });
+    });
+
+    it('accepts a backoff function and a resolver class', () => {
+      const fn = (attempt: number) => attempt * 10;
+      class Resolver {
+        resolve() {
+          return {};
+        }
+      }
+      const r = resolveJobsOptions({
+        tenant: { clsKey: 'accountId', resolver: Resolver },
+        defaults: { backoff: { type: fn } },
+      });
+      expect(r.defaults.backoff.type).toBe(fn);
+      expect(r.tenant?.resolver).toBe(Resolver);
+    });
+  });
+
+  describe('validation', () => {
+    it('throws an InvalidJobsOptionsError (a JobsError) that names the option', () => {
+      const error = thrown(() => resolveJobsOptions({ worker: { concurrency: 0 } }));
+      expect(error).toBeInstanceOf(JobsError);
+      expect(error.name).toBe('InvalidJobsOptionsError');
+      expect(error.option).toBe('worker.concurrency');
+      expect(error.message).toBe(
+        'JobsModule option "worker.concurrency" must be a positive integer, got 0.',
+      );
+    });
+
+    it.each([
+      ['Bad-Name', 'Bad-Name'],
+      ['upper-case', 'Jobs'],
+      ['leading digit', '1jobs'],
+      ['empty', ''],
+      ['quote', 'jobs"; drop table x; --'],
+      ['64 characters', `j${'o'.repeat(63)}`],
+    ])('rejects a schema that is not a plain identifier (%s)', (_what, schema) => {
+      const error = thrown(() => resolveJobsOptions({ schema }));
+      expect(error.option).toBe('schema');
+      expect(error.message).toContain('"schema"');
+      expect(error.message).toContain('lower-case PostgreSQL identifier');
+      expect(error.message).toContain(`got "${schema}"`);
+    });
+
+    it.each(['jobs', 'my_jobs', '_private', 'q2', `j${'o'.repeat(62)}`])(
+      'accepts the schema %s',
+      (schema) => {
+        expect(resolveJobsOptions({ schema }).schema).toBe(schema);
+      },
+    );
+
+    it.each([
+      ['empty clsKey', { clsKey: '' }],
+      ['missing clsKey', {}],
+      ['non-string clsKey', { clsKey: 42 }],
+    ])('rejects a tenant without a CLS key (%s), showing the fix', (_what, tenant) => {
+      const error = thrown(() => resolveJobsOptions({ tenant: tenant as never }));
+      expect(error.option).toBe('tenant.clsKey');
+      expect(error.message).toContain('"tenant.clsKey"');
+      expect(error.message).toContain("{ tenant: { clsKey: 'accountId' } }");
+    });
+
+    it.each([
+      ['a string', 'resolver'],
+      ['an object without resolve()', { check: () => true }],
+      ['an object whose resolve is not a function', { resolve: true }],
+    ])('rejects a tenant.resolver that is %s', (_what, resolver) => {
+      const error = thrown(() =>
+        resolveJobsOptions({ tenant: { clsKey: 'accountId', resolver: resolver as never } }),
+      );
+      expect(error.option).toBe('tenant.resolver');
+      expect(error.message).toContain('resolve(accountId)');
+    });
+
+    it.each([
+      ['worker.concurrency', { worker: { concurrency: 0 } }, 'positive integer, got 0'],
+      ['worker.concurrency', { worker: { concurrency: 1.5 } }, 'positive integer, got 1.5'],
+      ['worker.concurrency', { worker: { concurrency: NaN } }, 'positive integer, got NaN'],
+      ['worker.prefetch', { worker: { prefetch: -1 } }, 'non-negative integer, got -1'],
+      ['worker.pollIntervalMs', { worker: { pollIntervalMs: 0 } }, 'positive integer, got 0'],
+      ['worker.leaseMs', { worker: { leaseMs: -5 } }, 'positive integer, got -5'],
+      [
+        'worker.heartbeatIntervalMs',
+        { worker: { heartbeatIntervalMs: 0 } },
+        'positive integer, got 0',
+      ],
+      ['worker.rescueIntervalMs', { worker: { rescueIntervalMs: 0.5 } }, 'positive integer'],
+      [
+        'worker.shutdownTimeoutMs',
+        { worker: { shutdownTimeoutMs: -1 } },
+        'non-negative integer, got -1',
+      ],
+      ['defaults.maxAttempts', { defaults: { maxAttempts: 0 } }, 'positive integer, got 0'],
+      ['defaults.priority', { defaults: { priority: 0.5 } }, 'must be an integer'],
+      ['defaults.timeoutMs', { defaults: { timeoutMs: 0 } }, 'positive integer, got 0'],
+      ['maxPayloadBytes', { maxPayloadBytes: 0 }, 'positive integer, got 0'],
+      ['maxPayloadBytes', { maxPayloadBytes: Infinity }, 'positive integer, got Infinity'],
+    ] as Array<[string, JobsModuleOptions, string]>)(
+      'rejects a bad %s (%j)',
+      (option, options, problem) => {
+        const error = thrown(() => resolveJobsOptions(options));
+        expect(error.option).toBe(option);
+        expect(error.message).toContain(`"${option}"`);
+        expect(error.message).toContain(problem);
+      },
+    );
+
+    it('accepts zero prefetch, zero shutdown timeout and a negative priority', () => {
+      const r = resolveJobsOptions({
+        worker: { prefetch: 0, shutdownTimeoutMs: 0 },
+        defaults: { priority: -10 },
+      });
+      expect(r.worker.prefetch).toBe(0);
+      expect(r.worker.shutdownTimeoutMs).toBe(0);
+      expect(r.defaults.priority).toBe(-10);
+    });
+
+    it.each([
+      [60_000, 60_000],
+      [5_000, 10_000],
+    ])(
+      'rejects a heartbeat (%d ms) that is not shorter than the lease (%d ms)',
+      (lease, heartbeat) => {
+        const error = thrown(() =>
+          resolveJobsOptions({ worker: { leaseMs: lease, heartbeatIntervalMs: heartbeat } }),
+        );
+        expect(error.option).toBe('worker.heartbeatIntervalMs');
+        expect(error.message).toContain(`(${heartbeat}) must be shorter than worker.leaseMs (${lease})`);
+        expect(error.message).toContain('leases expire between heartbeats');
+      },
+    );
+
+    it('checks the heartbeat against the default lease too', () => {
+      const error = thrown(() => resolveJobsOptions({ worker: { heartbeatIntervalMs: 60_000 } }));
+      expect(error.message).toContain('worker.leaseMs (60000)');
+      expect(resolveJobsOptions({ worker: { heartbeatIntervalMs: 59_999 } }).worker.leaseMs).toBe(
+        60_000,
+      );
+    });
+
+    it.each([
+      ['empty', []],
+      ['an empty name', ['mail', '']],
+      ['a non-string', ['mail', 7]],
+      ['not an array', 'mail'],
+    ])('rejects worker.queues that is %s', (_what, queues) => {
+      const error = thrown(() => resolveJobsOptions({ worker: { queues: queues as never } }));
+      expect(error.option).toBe('worker.queues');
+      expect(error.message).toContain("['*'] for every queue");
+    });
+
+    it.each([
+      ['type', { type: 'random' }, 'must be one of exponential, polynomial, linear, fixed'],
+      ['baseMs', { baseMs: -1 }, 'non-negative integer, got -1'],
+      ['maxMs', { maxMs: 1.5 }, 'non-negative integer, got 1.5'],
+      ['jitter', { jitter: 1.5 }, 'between 0 and 1'],
+      ['jitter', { jitter: -0.1 }, 'between 0 and 1'],
+      ['jitter', { jitter: NaN }, 'between 0 and 1'],
+    ])('rejects a bad defaults.backoff.%s (%j)', (field, backoff, problem) => {
+      const error = thrown(() => resolveJobsOptions({ defaults: { backoff: backoff as never } }));
+      expect(error.option).toBe(`defaults.backoff.${field}`);
+      expect(error.message).toContain(problem);
+    });
+  });
+});
+
+describe('validateBackoff', () => {
+  it('accepts every built-in type, a function, and an empty policy', () => {
+    for (const type of ['exponential', 'polynomial', 'linear', 'fixed'] as const) {
+      expect(() => validateBackoff('p', { type })).not.toThrow();
+    }
+    expect(() => validateBackoff('p', { type: () => 5 })).not.toThrow();
+    expect(() => validateBackoff('p', {})).not.toThrow();
+    expect(() => validateBackoff('p', { baseMs: 0, maxMs: 0, jitter: 0 })).not.toThrow();
+    expect(() => validateBackoff('p', { jitter: 1 })).not.toThrow();
+  });
+
+  it('prefixes the option with the given path', () => {
+    const error = thrown(() => validateBackoff('@Job "x" backoff', { baseMs: -1 }));
+    expect(error.option).toBe('@Job "x" backoff.baseMs');
+  });
+});

@@ -1,0 +1,364 @@
+import { Injectable } from '@nestjs/common';
+import { TestingModule } from '@nestjs/testing';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { IsInt } from 'class-validator';
+import { ClsModule } from 'nestjs-cls';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { Job, JobContext, JobHandler, JobQueueService, JobWorker } from '@app/jobs';
+import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createJobsApp } from './support/jobs-app';
+
+class NumberPayload {
+  @IsInt() n: number;
+}
+
+/** Records every perform, in order, per suite. */
+@Injectable()
+class Journal {
+  readonly entries: Array<{ id: string; n: number; at: number }> = [];
+}
+
+@Job({ name: 'record', payload: NumberPayload, tenant: 'none' })
+class RecordJob implements JobHandler<NumberPayload, number> {
+  constructor(private readonly journal: Journal) {}
+  perform({ n }: NumberPayload, ctx: JobContext): number {
+    this.journal.entries.push({ id: ctx.id, n, at: Date.now() });
+    return n * 2;
+  }
+}
+
+const jobState = (jobs: JobQueueService, id: string, state: string) =>
+  waitFor(async () => {
+    const job = await jobs.find(id);
+    return job?.state === state ? job : undefined;
+  }, { message: `job ${id} to be ${state}` });
+
+describe('enqueue and perform', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  let jobs: JobQueueService;
+  let journal: Journal;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({ url: db.url, providers: [Journal, RecordJob] });
+    jobs = app.get(JobQueueService);
+    journal = app.get(Journal);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('never starts a delayed job before its run time, and reports it scheduled until then', async () => {
+    const enqueuedAt = Date.now();
+    const id = await jobs.performLater(RecordJob, { n: 1 }, { delayMs: 700 });
+    expect((await jobs.find(id))?.state).toBe('scheduled');
+    await jobState(jobs, id, 'completed');
+    const entry = journal.entries.find((e) => e.id === id);
+    expect(entry!.at - enqueuedAt).toBeGreaterThanOrEqual(700);
+  });
+
+  it('honours an absolute runAt', async () => {
+    const runAt = new Date(Date.now() + 400);
+    const id = await jobs.performLater(RecordJob, { n: 2 }, { runAt });
+    const job = await jobState(jobs, id, 'completed');
+    expect(job.runAt.getTime()).toBe(runAt.getTime());
+    expect(job.startedAt!.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+  });
+
+  it('enqueues many jobs in one call and performs each', async () => {
+    const ids = await jobs.performAllLater(RecordJob, [{ payload: { n: 10 } }, { payload: { n: 11 }, priority: 5 }, { payload: { n: 12 } }]);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+    for (const id of ids) await jobState(jobs, id, 'completed');
+    expect((await jobs.find(ids[1]))!.priority).toBe(5);
+    expect((await jobs.find(ids[2]))!.result).toBe(24);
+  });
+
+  it('validates every payload of a bulk enqueue before writing any', async () => {
+    const before = await jobs.countByState();
+    await expect(
+      jobs.performAllLater(RecordJob, [{ payload: { n: 1 } }, { payload: { n: 'two' } as never }]),
+    ).rejects.toThrow(/Invalid payload for job "record": \[1\]\.n/);
+    expect(await jobs.countByState()).toEqual(before);
+  });
+
+  it('performs a job now, in process, returning its result without writing a row', async () => {
+    const before = await jobs.countByState();
+    await expect(jobs.performNow(RecordJob, { n: 21 })).resolves.toBe(42);
+    await expect(jobs.performNow(RecordJob, { n: 'x' } as never)).rejects.toThrow(/Invalid payload/);
+    expect(await jobs.countByState()).toEqual(before);
+  });
+
+  it('cancels a job that has not started, so it never runs', async () => {
+    const id = await jobs.performLater(RecordJob, { n: 99 }, { delayMs: 300 });
+    expect(await jobs.cancel(id)).toBe(true);
+    const marker = await jobs.performLater(RecordJob, { n: 100 }, { delayMs: 400 });
+    await jobState(jobs, marker, 'completed');
+    expect((await jobs.find(id))!.state).toBe('cancelled');
+    expect(journal.entries.some((e) => e.id === id)).toBe(false);
+    expect(await jobs.cancel(marker)).toBe(false);
+    expect(await jobs.cancel('123456789')).toBe(false);
+  });
+
+  it('counts jobs by queue and state', async () => {
+    const id = await jobs.performLater(RecordJob, { n: 5 }, { delayMs: 60_000, queue: 'later' });
+    const counts = await jobs.countByState();
+    expect(counts).toContainEqual({ queue: 'later', state: 'scheduled', count: 1 });
+    expect(counts.find((c) => c.queue === 'default' && c.state === 'completed')!.count).toBeGreaterThan(0);
+    await jobs.cancel(id);
+  });
+
+  it('returns null for an unknown job id', async () => {
+    expect(await jobs.find('999999999')).toBeNull();
+    expect(await jobs.find('not-a-number')).toBeNull();
+  });
+
+  it('fails a row whose job name has no handler, and keeps working', async () => {
+    const ds = app.get(DataSource);
+    const [{ id }] = await ds.query(`insert into jobs.jobs (name, payload) values ('gone.job', '{}') returning id::text as id`);
+    const failed = await jobState(jobs, id, 'failed');
+    expect(failed.lastError!.name).toBe('UnknownJobError');
+    expect(failed.lastError!.message).toContain('"gone.job"');
+    expect(failed.attempts).toBe(1);
+    const next = await jobs.performLater(RecordJob, { n: 7 });
+    await jobState(jobs, next, 'completed');
+  });
+
+  it('fails a row whose stored payload no longer validates, without retrying it', async () => {
+    const ds = app.get(DataSource);
+    const [{ id }] = await ds.query(
+      `insert into jobs.jobs (name, payload, max_attempts) values ('record', '{"n":"seven"}', 5) returning id::text as id`,
+    );
+    const failed = await jobState(jobs, id, 'failed');
+    expect(failed.lastError!.name).toBe('InvalidPayloadError');
+    expect(failed.attempts).toBe(1);
+  });
+});
+
+describe('priority and claim order', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [Journal, RecordJob],
+      jobs: { worker: { enabled: false, concurrency: 1, prefetch: 0 } },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('runs jobs by priority (lower first), then run time, then id', async () => {
+    const jobs = app.get(JobQueueService);
+    const ids = [
+      await jobs.performLater(RecordJob, { n: 1 }, { priority: 5 }),
+      await jobs.performLater(RecordJob, { n: 2 }, { priority: 0 }),
+      await jobs.performLater(RecordJob, { n: 3 }, { priority: 5 }),
+      await jobs.performLater(RecordJob, { n: 4 }, { priority: -1 }),
+    ];
+    expect((await jobs.find(ids[0]))!.state).toBe('available');
+    await app.get(JobWorker).start();
+    const journal = app.get(Journal);
+    await waitFor(() => journal.entries.length === 4);
+    expect(journal.entries.map((e) => e.n)).toEqual([4, 2, 1, 3]);
+  });
+});
+
+describe('transactional enqueue', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  let jobs: JobQueueService;
+  let journal: Journal;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      cls: false,
+      providers: [Journal, RecordJob],
+      imports: [
+        ClsModule.forRoot({
+          global: true,
+          plugins: [
+            new ClsPluginTransactional({
+              imports: [TypeOrmModule],
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
+      ],
+    });
+    jobs = app.get(JobQueueService);
+    journal = app.get(Journal);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const rowExists = async (id: string) => (await jobs.find(id)) !== null;
+
+  it('with an EntityManager: invisible until commit, then performed', async () => {
+    const ds = app.get(DataSource);
+    let id = '';
+    await ds.transaction(async (manager) => {
+      id = await jobs.performLater(RecordJob, { n: 1 }, { manager });
+      expect(await rowExists(id)).toBe(false); // other connections cannot see it yet
+    });
+    await jobState(jobs, id, 'completed');
+  });
+
+  it('with an EntityManager: gone on rollback', async () => {
+    const ds = app.get(DataSource);
+    let id = '';
+    await expect(
+      ds.transaction(async (manager) => {
+        id = await jobs.performLater(RecordJob, { n: 2 }, { manager });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    expect(id).not.toBe('');
+    expect(await rowExists(id)).toBe(false);
+  });
+
+  it('joins the active @nestjs-cls/transactional transaction automatically', async () => {
+    const txHost = app.get(TransactionHost);
+    let committed = '';
+    await txHost.withTransaction(async () => {
+      committed = await jobs.performLater(RecordJob, { n: 3 });
+      expect(await rowExists(committed)).toBe(false);
+    });
+    await jobState(jobs, committed, 'completed');
+
+    let rolledBack = '';
+    await expect(
+      txHost.withTransaction(async () => {
+        rolledBack = await jobs.performLater(RecordJob, { n: 4 });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    expect(await rowExists(rolledBack)).toBe(false);
+    expect(journal.entries.some((e) => e.id === rolledBack)).toBe(false);
+  });
+});
+
+@Job({ name: 'slow', payload: NumberPayload, tenant: 'none' })
+class SlowJob implements JobHandler<NumberPayload> {
+  static started = new Set<number>();
+  /** Ends every job still waiting on it (stubborn ones ignore their signal). */
+  static readonly hold = new AbortController();
+  async perform({ n }: NumberPayload, ctx: JobContext): Promise<void> {
+    SlowJob.started.add(n);
+    // n ms of work that honours the signal only when n is even
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, n);
+      SlowJob.hold.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()));
+      if (n % 2 === 0) ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)));
+    });
+  }
+}
+
+describe('graceful shutdown', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(async () => {
+    SlowJob.hold.abort();
+    await db?.drop();
+  });
+
+  const states = async () => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const { rows } = await client.query<{ state: string; count: string }>(
+      `select state, count(*) from jobs.jobs group by state`,
+    );
+    await client.end();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.count)]));
+  };
+
+  it('lets a running job finish within the grace period and leaves nothing running', async () => {
+    const app = await createJobsApp({ url: db.url, providers: [SlowJob], jobs: { worker: { shutdownTimeoutMs: 5_000 } } });
+    const jobs = app.get(JobQueueService);
+    const id = await jobs.performLater(SlowJob, { n: 301 });
+    await waitFor(() => SlowJob.started.has(301));
+    await app.close();
+    expect(await states()).toEqual({ completed: 1 });
+    expect((await states()).running).toBeUndefined();
+    expect(id).toMatch(/^\d+$/);
+  });
+
+  it('aborts jobs still running after the grace period and returns them to the queue', async () => {
+    const app = await createJobsApp({
+      url: db.url,
+      providers: [SlowJob],
+      jobs: { worker: { shutdownTimeoutMs: 100, concurrency: 2 } },
+    });
+    const jobs = app.get(JobQueueService);
+    const stubborn = await jobs.performLater(SlowJob, { n: 5_001 }); // ignores its signal
+    const polite = await jobs.performLater(SlowJob, { n: 5_000 }); // honours it
+    await waitFor(() => SlowJob.started.has(5_001) && SlowJob.started.has(5_000));
+    await app.close();
+    for (const id of [stubborn, polite]) {
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      const { rows } = await client.query(`select state, attempts, locked_by from jobs.jobs where id = $1`, [id]);
+      await client.end();
+      expect(rows[0]).toEqual({ state: 'available', attempts: 0, locked_by: null });
+    }
+  });
+});
+
+describe('two workers on one database', () => {
+  let db: TestDatabase;
+  const apps: TestingModule[] = [];
+
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await db?.drop();
+  });
+
+  it('never run the same job twice (1,000 jobs)', async () => {
+    const executions = new Map<string, number>();
+    @Job({ name: 'count', payload: NumberPayload, tenant: 'none' })
+    class CountJob implements JobHandler<NumberPayload> {
+      async perform(_: NumberPayload, ctx: JobContext) {
+        executions.set(ctx.id, (executions.get(ctx.id) ?? 0) + 1);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    // Two independent apps (separate pools and worker ids), as two processes would be.
+    const enqueuer = await createJobsApp({ url: db.url, providers: [CountJob], jobs: { worker: { enabled: false } } });
+    apps.push(enqueuer);
+    const ids = await enqueuer.get(JobQueueService).performAllLater(
+      CountJob,
+      Array.from({ length: 1_000 }, (_, n) => ({ payload: { n } })),
+    );
+    for (let i = 0; i < 2; i++) {
+      apps.push(await createJobsApp({ url: db.url, providers: [CountJob], jobs: { worker: { concurrency: 8 } } }));
+    }
+    const ds = enqueuer.get(DataSource);
+    await waitFor(
+      async () => (await ds.query(`select 1 from jobs.jobs where state <> 'completed'`)).length === 0,
+      { timeoutMs: 30_000 },
+    );
+    expect(executions.size).toBe(1_000);
+    expect([...executions.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(new Set(ids).size).toBe(1_000);
+    const workers: Array<{ id: string }> = await ds.query(`select id from jobs.workers`);
+    expect(workers).toHaveLength(2);
+  });
+});
