@@ -4,7 +4,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { JobDefinitionError } from '../errors';
 import { JOB_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
 import type { JobHandler, JobOptions } from '../interfaces';
-import { ResolvedJobsOptions, validateBackoff } from '../options/jobs-options';
+import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../options/jobs-options';
 import { JobRegistry } from './job.registry';
 
 /**
@@ -25,7 +25,11 @@ export class JobsExplorer implements OnModuleInit {
       const type = this.jobClassOf(wrapper);
       if (!type) continue;
       const options = this.reflector.get<JobOptions>(JOB_METADATA, type);
-      if (!wrapper.isDependencyTreeStatic()) throw JobDefinitionError.requestScoped(type.name);
+      // A transient wrapper's static instance is a bare prototype (its constructor never ran), so it
+      // cannot perform either: refuse it like a request-scoped one.
+      if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
+        throw JobDefinitionError.requestScoped(type.name);
+      }
       const instance = wrapper.instance as Partial<JobHandler> | undefined;
       if (!instance || typeof instance.perform !== 'function') {
         throw JobDefinitionError.missingPerform(type.name);
@@ -63,7 +67,7 @@ export class JobsExplorer implements OnModuleInit {
       priority: o.priority ?? d.priority,
       maxAttempts: o.maxAttempts ?? d.maxAttempts,
       timeoutMs: o.timeoutMs ?? d.timeoutMs,
-      backoff: { ...d.backoff, ...o.backoff },
+      backoff: { ...d.backoff, ...definedOnly(o.backoff) },
       payloadType: o.payload,
       tenant: o.tenant ?? 'required',
       type,

@@ -53,7 +53,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       priority: options.defaults?.priority ?? 0,
       maxAttempts: options.defaults?.maxAttempts ?? 25,
       timeoutMs: options.defaults?.timeoutMs,
-      backoff: { ...DEFAULT_BACKOFF, ...options.defaults?.backoff },
+      backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.defaults?.backoff) },
     },
     validatorOptions: options.validatorOptions ?? { forbidUnknownValues: true },
     maxPayloadBytes: options.maxPayloadBytes ?? 262_144,
@@ -94,6 +94,14 @@ function validate(o: ResolvedJobsOptions): void {
   if (o.defaults.timeoutMs !== undefined) positiveInt('defaults.timeoutMs', o.defaults.timeoutMs);
   validateBackoff('defaults.backoff', o.defaults.backoff);
   positiveInt('maxPayloadBytes', o.maxPayloadBytes);
+}
+
+/**
+ * A copy without the keys whose value is `undefined`, so that spreading it over defaults keeps the default
+ * for an option that is present but unset (e.g. `{ baseMs: config.get('BACKOFF_MS') }` with no such key).
+ */
+export function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Validates a backoff policy; shared by module defaults and `@Job` options. */

@@ -121,6 +121,23 @@ export class JobQueueService {
     return rows.length === 1;
   }
 
+  /**
+   * Retries a `failed` or `cancelled` job by hand: it becomes runnable now with one more attempt allowed,
+   * in its original account, keeping its error history. Returns `false` for a job in any other state.
+   */
+  async retry(id: string): Promise<boolean> {
+    if (!/^\d{1,19}$/.test(id)) return false;
+    const rows = await this.db.query(
+      `update "${this.options.schema}".jobs
+       set state = 'available', run_at = now(), finished_at = null,
+           max_attempts = greatest(max_attempts, attempts + 1)
+       where id = $1 and state in ('failed', 'cancelled') returning id`,
+      [id],
+    );
+    if (rows.length === 1) await this.db.query(`select pg_notify($1, '')`, [notifyChannel(this.options.schema)]);
+    return rows.length === 1;
+  }
+
   private async enqueue<P>(
     job: JobClass<P>,
     items: ReadonlyArray<BulkJob<P>>,
