@@ -70,7 +70,9 @@ describe('JobQueueService against PostgreSQL', () => {
 
   it('rejects an invalid payload with the job name and every failing field, writing nothing', async () => {
     const before = await jobs.countByState();
-    const error = await jobs.performLater(AddJob, { a: 'x', b: -1 } as never).catch((e: unknown) => e);
+    const error = await jobs
+      .performLater(AddJob, { a: 'x', b: -1 } as never)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidPayloadError);
     expect((error as InvalidPayloadError).message).toContain('"math.add"');
     expect((error as InvalidPayloadError).fields.map((f) => f.field)).toEqual(['a', 'b']);

@@ -49,7 +49,12 @@ class NotePayload {
   @IsOptional() @IsInt() failUntilAttempt?: number;
 }
 
-@Job({ name: 'tenant.note', payload: NotePayload, maxAttempts: 3, backoff: { type: 'fixed', baseMs: 0, jitter: 0 } })
+@Job({
+  name: 'tenant.note',
+  payload: NotePayload,
+  maxAttempts: 3,
+  backoff: { type: 'fixed', baseMs: 0, jitter: 0 },
+})
 class NoteJob implements JobHandler<NotePayload> {
   constructor(
     private readonly cls: ClsService,
@@ -68,7 +73,8 @@ class NoteJob implements JobHandler<NotePayload> {
       ctx: ctx.accountId,
     });
     if (payload.note === 'spawn') await this.jobs.performLater(NoteJob, { note: 'child' });
-    if (payload.failUntilAttempt && ctx.attempt < payload.failUntilAttempt) throw new Error('flaky');
+    if (payload.failUntilAttempt && ctx.attempt < payload.failUntilAttempt)
+      throw new Error('flaky');
   }
 }
 
@@ -80,7 +86,14 @@ class SweepJob implements JobHandler<{ accounts: string[] }> {
   ) {}
 
   async perform({ accounts }: { accounts: string[] }, ctx: JobContext): Promise<void> {
-    sightings.push({ jobId: ctx.id, attempt: ctx.attempt, cls: this.cls.get(CLS_KEY), service: undefined, proxy: undefined, ctx: ctx.accountId });
+    sightings.push({
+      jobId: ctx.id,
+      attempt: ctx.attempt,
+      cls: this.cls.get(CLS_KEY),
+      service: undefined,
+      proxy: undefined,
+      ctx: ctx.accountId,
+    });
     await this.jobs.performAllLater(
       NoteJob,
       accounts.map((accountId) => ({ payload: { note: 'fan-out' }, accountId })),
@@ -118,10 +131,13 @@ describe('tenant context', () => {
     });
   const seen = (jobId: string) => sightings.filter((s) => s.jobId === jobId);
   const finished = (id: string, state = 'completed') =>
-    waitFor(async () => {
-      const job = await jobs.find(id);
-      return job?.state === state ? job : undefined;
-    }, { message: `job ${id} to be ${state}` });
+    waitFor(
+      async () => {
+        const job = await jobs.find(id);
+        return job?.state === state ? job : undefined;
+      },
+      { message: `job ${id} to be ${state}` },
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -149,23 +165,31 @@ describe('tenant context', () => {
     const job = await finished(id);
     expect(job.accountId).toBe('acme');
     expect(job.payload).toEqual({ note: 'hello' });
-    expect(seen(id)).toEqual([{ jobId: id, attempt: 1, cls: 'acme', service: 'acme', proxy: 'acme', ctx: 'acme' }]);
+    expect(seen(id)).toEqual([
+      { jobId: id, attempt: 1, cls: 'acme', service: 'acme', proxy: 'acme', ctx: 'acme' },
+    ]);
   });
 
   it('fails closed: a tenant-scoped job with no account throws and writes nothing', async () => {
     const before = await jobs.countByState();
     const outside = await jobs.performLater(NoteJob, { note: 'x' }).catch((e: unknown) => e);
-    const empty = await inAccount(undefined, () => jobs.performLater(NoteJob, { note: 'x' })).catch((e: unknown) => e);
+    const empty = await inAccount(undefined, () => jobs.performLater(NoteJob, { note: 'x' })).catch(
+      (e: unknown) => e,
+    );
     for (const error of [outside, empty]) {
       expect(error).toBeInstanceOf(MissingTenantError);
       expect((error as Error).message).toMatch(/"tenant\.note".*accountId.*tenant: 'none'/s);
     }
-    await expect(jobs.performAllLater(NoteJob, [{ payload: { note: 'x' } }])).rejects.toBeInstanceOf(MissingTenantError);
+    await expect(
+      jobs.performAllLater(NoteJob, [{ payload: { note: 'x' } }]),
+    ).rejects.toBeInstanceOf(MissingTenantError);
     expect(await jobs.countByState()).toEqual(before);
   });
 
   it('takes an explicit accountId from system code, and the payload can never choose the tenant', async () => {
-    const id = await jobs.performLater(NoteJob, { note: 'admin', accountId: 'evil' } as never, { accountId: 'initech' });
+    const id = await jobs.performLater(NoteJob, { note: 'admin', accountId: 'evil' } as never, {
+      accountId: 'initech',
+    });
     await finished(id);
     expect(seen(id)[0].cls).toBe('initech');
   });
@@ -183,7 +207,9 @@ describe('tenant context', () => {
     await finished(id);
     const ds = app.get(DataSource);
     const rows: Array<{ id: string; account_id: string }> = await waitFor(async () => {
-      const r = await ds.query(`select id::text, account_id from jobs.jobs where payload->>'note' = 'fan-out' and state = 'completed'`);
+      const r = await ds.query(
+        `select id::text, account_id from jobs.jobs where payload->>'note' = 'fan-out' and state = 'completed'`,
+      );
       return r.length === 3 ? r : undefined;
     });
     expect(rows.map((r) => r.account_id).sort()).toEqual(accounts);
@@ -205,13 +231,21 @@ describe('tenant context', () => {
   });
 
   it('keeps the original account across retries', async () => {
-    const id = await inAccount('umbrella', () => jobs.performLater(NoteJob, { note: 'flaky', failUntilAttempt: 3 }));
+    const id = await inAccount('umbrella', () =>
+      jobs.performLater(NoteJob, { note: 'flaky', failUntilAttempt: 3 }),
+    );
     await finished(id);
-    expect(seen(id).map((s) => [s.attempt, s.cls])).toEqual([[1, 'umbrella'], [2, 'umbrella'], [3, 'umbrella']]);
+    expect(seen(id).map((s) => [s.attempt, s.cls])).toEqual([
+      [1, 'umbrella'],
+      [2, 'umbrella'],
+      [3, 'umbrella'],
+    ]);
   });
 
   it('keeps the original account when a job is retried by hand and when its lease is rescued', async () => {
-    const id = await inAccount('hooli', () => jobs.performLater(NoteJob, { note: 'flaky', failUntilAttempt: 9 }));
+    const id = await inAccount('hooli', () =>
+      jobs.performLater(NoteJob, { note: 'flaky', failUntilAttempt: 9 }),
+    );
     await finished(id, 'failed');
     expect(await jobs.retry(id)).toBe(true);
     await finished(id, 'failed');
@@ -253,8 +287,12 @@ describe('tenant context', () => {
     const nowSightings = sightings.filter((s) => s.jobId.startsWith('now-')).slice(-2);
     expect(nowSightings.map((s) => s.cls)).toEqual(['acme', 'initech']);
     expect(result).toEqual({ after: 'acme', leak: 'request-only' });
-    await expect(jobs.performNow(NoteJob, { note: 'now' })).rejects.toBeInstanceOf(MissingTenantError);
-    await expect(jobs.performNow(NoteJob, { note: 'now' }, { accountId: 'closed-2' })).rejects.toThrow(/closed-2/);
+    await expect(jobs.performNow(NoteJob, { note: 'now' })).rejects.toBeInstanceOf(
+      MissingTenantError,
+    );
+    await expect(
+      jobs.performNow(NoteJob, { note: 'now' }, { accountId: 'closed-2' }),
+    ).rejects.toThrow(/closed-2/);
   });
 });
 
@@ -264,7 +302,12 @@ describe('tenant isolation under load', () => {
 
   const ACCOUNTS = 50;
   const PER_ACCOUNT = 200;
-  const records: Array<{ jobId: string; row: string | null; cls: string | undefined; service: string | undefined }> = [];
+  const records: Array<{
+    jobId: string;
+    row: string | null;
+    cls: string | undefined;
+    service: string | undefined;
+  }> = [];
   const leakChecks: Array<string | undefined> = [];
 
   @Job({ name: 'iso.work', maxAttempts: 2, backoff: { type: 'fixed', baseMs: 0, jitter: 0 } })
@@ -277,7 +320,12 @@ describe('tenant isolation under load', () => {
       // Random short awaits interleave jobs of different accounts on the same event loop; a job that
       // started later often finishes first.
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 4)));
-      records.push({ jobId: ctx.id, row: ctx.accountId, cls: this.cls.get(CLS_KEY), service: this.service.current() });
+      records.push({
+        jobId: ctx.id,
+        row: ctx.accountId,
+        cls: this.cls.get(CLS_KEY),
+        service: this.service.current(),
+      });
       await new Promise((r) => setImmediate(r));
       if (n % 10 === 0 && ctx.attempt === 1) throw new Error('first attempt fails');
     }
@@ -314,26 +362,41 @@ describe('tenant isolation under load', () => {
       for (let a = 0; a < ACCOUNTS; a++) {
         await cls.run(async () => {
           cls.set(CLS_KEY, `acct-${a}`);
-          await jobs.performAllLater(IsolatedJob, Array.from({ length: 20 }, (_, k) => ({ payload: { n: i + k } })));
+          await jobs.performAllLater(
+            IsolatedJob,
+            Array.from({ length: 20 }, (_, k) => ({ payload: { n: i + k } })),
+          );
         });
       }
-      await jobs.performAllLater(GlobalProbeJob, Array.from({ length: 5 }, () => ({ payload: {} })));
+      await jobs.performAllLater(
+        GlobalProbeJob,
+        Array.from({ length: 5 }, () => ({ payload: {} })),
+      );
     }
     const ds = app.get(DataSource);
     await waitFor(
-      async () => (await ds.query(`select 1 from jobs.jobs where state <> 'completed' limit 1`)).length === 0,
+      async () =>
+        (await ds.query(`select 1 from jobs.jobs where state <> 'completed' limit 1`)).length === 0,
       { timeoutMs: 60_000, message: 'every job to complete' },
     );
-    const rows: Array<{ id: string; account_id: string | null }> = await ds.query(`select id::text, account_id from jobs.jobs where name = 'iso.work'`);
+    const rows: Array<{ id: string; account_id: string | null }> = await ds.query(
+      `select id::text, account_id from jobs.jobs where name = 'iso.work'`,
+    );
     const accountOf = new Map(rows.map((r) => [r.id, r.account_id]));
-    const mismatches = records.filter((r) => r.cls !== accountOf.get(r.jobId) || r.service !== r.cls || r.row !== r.cls);
+    const mismatches = records.filter(
+      (r) => r.cls !== accountOf.get(r.jobId) || r.service !== r.cls || r.row !== r.cls,
+    );
     const total = ACCOUNTS * PER_ACCOUNT;
-    console.log(`isolation: ${total} jobs, ${ACCOUNTS} accounts, ${records.length} performs (${records.length - total} retries), ${mismatches.length} mismatches`);
+    console.log(
+      `isolation: ${total} jobs, ${ACCOUNTS} accounts, ${records.length} performs (${records.length - total} retries), ${mismatches.length} mismatches`,
+    );
     expect(rows).toHaveLength(total);
     expect(records.length).toBe(total + total / 10);
     expect(mismatches).toEqual([]);
     // Jobs overlapped: some job finished before one that was claimed ahead of it.
-    expect(records.some((r, i) => i > 0 && Number(r.jobId) < Number(records[i - 1].jobId))).toBe(true);
+    expect(records.some((r, i) => i > 0 && Number(r.jobId) < Number(records[i - 1].jobId))).toBe(
+      true,
+    );
     expect(leakChecks).toHaveLength((PER_ACCOUNT / 20) * 5);
     expect(leakChecks.every((v) => v === undefined)).toBe(true);
     expect(cls.isActive()).toBe(false);

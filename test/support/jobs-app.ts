@@ -28,7 +28,11 @@ export async function createJobsApp(options: JobsAppOptions): Promise<TestingMod
     imports: [
       ...(options.cls === false ? [] : [ClsModule.forRoot({ global: true })]),
       TypeOrmModule.forRoot({ type: 'postgres', url: options.url, extra: { max: 10 } }),
-      JobsModule.forRoot({ runMigrations: true, ...jobs, worker: { pollIntervalMs: 100, ...worker } }),
+      JobsModule.forRoot({
+        runMigrations: true,
+        ...jobs,
+        worker: { pollIntervalMs: 100, ...worker },
+      }),
       ...(options.imports ?? []),
     ],
     providers: options.providers ?? [],

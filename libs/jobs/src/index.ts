@@ -2,7 +2,7 @@ export { JobsModule } from './jobs.module';
 export { JOBS_MODULE_OPTIONS } from './jobs.module-definition';
 export { Job } from './decorators/job.decorator';
 export { JobQueueService } from './queue/job-queue.service';
-export type { QueueStateCount } from './queue/job-queue.service';
+export type { FailedJobsFilter, QueueStateCount } from './queue/job-queue.service';
 export type { BulkJob, EnqueueOptions, JobClass, PerformNowOptions } from './queue/enqueue-options';
 export { JobWorker } from './worker/job-worker';
 export { JOB_ID_CLS_KEY } from './jobs.constants';

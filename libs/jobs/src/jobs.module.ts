@@ -47,6 +47,7 @@ export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.options.runMigrations) await runJobsMigrations(this.db.dataSource, this.options.schema);
+    if (this.options.runMigrations)
+      await runJobsMigrations(this.db.dataSource, this.options.schema);
   }
 }

@@ -12,6 +12,8 @@ export interface JobDefinition {
   backoff: Required<BackoffOptions>;
   payloadType: Type<object> | undefined;
   tenant: 'required' | 'none';
+  retryOn: Array<abstract new (...args: never[]) => Error> | undefined;
+  discardOn: Array<abstract new (...args: never[]) => Error>;
   /** The decorated class (the key `performLater` is called with). */
   type: Type<unknown>;
   /** The provider instance that performs it. */

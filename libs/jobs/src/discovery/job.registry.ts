@@ -11,14 +11,18 @@ export class JobRegistry {
   add(definition: JobDefinition): void {
     const existing = this.byName.get(definition.name);
     if (existing && existing.type !== definition.type) {
-      throw JobDefinitionError.duplicateName(definition.name, existing.type.name, definition.type.name);
+      throw JobDefinitionError.duplicateName(
+        definition.name,
+        existing.type.name,
+        definition.type.name,
+      );
     }
     this.byName.set(definition.name, definition);
     this.byType.set(definition.type, definition);
   }
 
   /** The definition of a job class; throws a clear error for a class that is not a registered job. */
-  forType(type: Function): JobDefinition {
+  forType(type: abstract new (...args: never[]) => unknown): JobDefinition {
     const definition = this.byType.get(type);
     if (!definition) throw JobDefinitionError.notRegistered(type.name);
     return definition;

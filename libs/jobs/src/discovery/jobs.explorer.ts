@@ -5,6 +5,7 @@ import { JobDefinitionError } from '../errors';
 import { JOB_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
 import type { JobHandler, JobOptions } from '../interfaces';
 import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../options/jobs-options';
+import type { JobDefinition } from './job-definition';
 import { JobRegistry } from './job.registry';
 
 /**
@@ -52,13 +53,15 @@ export class JobsExplorer implements OnModuleInit {
     );
   }
 
-  private define(type: Type<unknown>, o: JobOptions, instance: JobHandler) {
+  private define(type: Type<unknown>, o: JobOptions, instance: JobHandler): JobDefinition {
     const d = this.options.defaults;
     if (typeof o.name !== 'string' || o.name.length === 0) {
       throw new JobDefinitionError(`@Job on ${type.name} needs a non-empty name.`);
     }
     if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
-      throw new JobDefinitionError(`@Job "${o.name}" (${type.name}): maxAttempts must be a positive integer.`);
+      throw new JobDefinitionError(
+        `@Job "${o.name}" (${type.name}): maxAttempts must be a positive integer.`,
+      );
     }
     if (o.backoff) validateBackoff(`@Job "${o.name}" backoff`, o.backoff);
     return {
@@ -70,6 +73,8 @@ export class JobsExplorer implements OnModuleInit {
       backoff: { ...d.backoff, ...definedOnly(o.backoff) },
       payloadType: o.payload,
       tenant: o.tenant ?? 'required',
+      retryOn: o.retryOn,
+      discardOn: o.discardOn ?? [],
       type,
       instance,
     };

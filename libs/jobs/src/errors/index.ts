@@ -8,3 +8,6 @@ export * from './account-unavailable.error';
 export * from './job-not-found.error';
 export * from './job-timeout.error';
 export * from './worker-shutdown.error';
+export * from './discard-job.error';
+export * from './job-cancelled.error';
+export * from './enqueue-failed.error';

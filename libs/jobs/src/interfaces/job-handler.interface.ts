@@ -21,6 +21,11 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** A logger whose context is the job name. */
   readonly logger: LoggerService;
+  /**
+   * Ends this attempt and runs the job again after `delayMs`, without counting a failure or an attempt
+   * (e.g. a rate limit said "come back later"). Use as `return ctx.snooze(60_000)`.
+   */
+  snooze(delayMs: number): never;
 }
 
 /**

@@ -21,6 +21,16 @@ export interface JobOptions {
    */
   payload?: Type<object>;
   /**
+   * Retry only errors of these classes (and their subclasses); any other error fails the job at once.
+   * Default: retry every error.
+   */
+  retryOn?: Array<abstract new (...args: never[]) => Error>;
+  /**
+   * Errors of these classes fail the job at once, with no retry (`DiscardJobError` always does).
+   * Default: none.
+   */
+  discardOn?: Array<abstract new (...args: never[]) => Error>;
+  /**
    * `'required'` (default): the job runs in the account that enqueued it, and enqueueing with no account
    * throws. `'none'`: a global job, run with no account in CLS.
    */

@@ -35,6 +35,18 @@ export interface WorkerOptions {
   shutdownTimeoutMs?: number;
 }
 
+/** How long finished jobs are kept. The worker deletes older ones on a schedule. */
+export interface RetentionOptions {
+  /** Keep completed jobs this long. Default `86_400_000` (1 day). */
+  completedMs?: number;
+  /** Keep failed jobs this long (they await a human: retry or discard). Default `2_592_000_000` (30 days). */
+  failedMs?: number;
+  /** Keep cancelled jobs this long. Default `86_400_000` (1 day). */
+  cancelledMs?: number;
+  /** How often the worker sweeps. Default `600_000` (10 minutes). */
+  intervalMs?: number;
+}
+
 /** Values used by `@Job` options that leave them unset. */
 export interface JobDefaults {
   /** Default `'default'`. */
@@ -61,6 +73,8 @@ export interface JobsModuleOptions {
   worker?: WorkerOptions;
   /** Defaults for `@Job` options. */
   defaults?: JobDefaults;
+  /** Retention of finished jobs, swept by workers; `false` keeps them forever. Default: see `RetentionOptions`. */
+  retention?: RetentionOptions | false;
   /** class-validator options used for payloads. Default `{ forbidUnknownValues: true }`. */
   validatorOptions?: ValidatorOptions;
   /** Largest accepted payload, in bytes of JSON. Default `262_144` (256 KiB). */

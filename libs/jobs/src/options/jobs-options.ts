@@ -1,5 +1,5 @@
 import { InvalidJobsOptionsError } from '../errors';
-import type { JobsModuleOptions } from '../interfaces';
+import type { JobsModuleOptions, RetentionOptions } from '../interfaces';
 import type { BackoffOptions } from '../interfaces/backoff.interface';
 
 /** Options with every default filled in; what the rest of the library reads. */
@@ -15,6 +15,7 @@ export interface ResolvedJobsOptions {
     timeoutMs: number | undefined;
     backoff: Required<BackoffOptions>;
   };
+  retention: Required<RetentionOptions> | false;
   validatorOptions: NonNullable<JobsModuleOptions['validatorOptions']>;
   maxPayloadBytes: number;
 }
@@ -25,6 +26,13 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
   baseMs: 1_000,
   maxMs: 3_600_000,
   jitter: 0.1,
+};
+
+export const DEFAULT_RETENTION: Required<RetentionOptions> = {
+  completedMs: 86_400_000,
+  failedMs: 2_592_000_000,
+  cancelledMs: 86_400_000,
+  intervalMs: 600_000,
 };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -55,6 +63,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       timeoutMs: options.defaults?.timeoutMs,
       backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.defaults?.backoff) },
     },
+    retention: options.retention === false ? false : { ...DEFAULT_RETENTION, ...options.retention },
     validatorOptions: options.validatorOptions ?? { forbidUnknownValues: true },
     maxPayloadBytes: options.maxPayloadBytes ?? 262_144,
   };
@@ -64,14 +73,24 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
 
 function validate(o: ResolvedJobsOptions): void {
   if (!IDENTIFIER.test(o.schema)) {
-    fail('schema', `must be a lower-case PostgreSQL identifier (letters, digits, _), got "${o.schema}".`);
+    fail(
+      'schema',
+      `must be a lower-case PostgreSQL identifier (letters, digits, _), got "${o.schema}".`,
+    );
   }
   if (o.tenant !== undefined) {
     if (typeof o.tenant.clsKey !== 'string' || o.tenant.clsKey.length === 0) {
-      fail('tenant.clsKey', `must name the ClsService key that holds the account id, e.g. { tenant: { clsKey: 'accountId' } }.`);
+      fail(
+        'tenant.clsKey',
+        `must name the ClsService key that holds the account id, e.g. { tenant: { clsKey: 'accountId' } }.`,
+      );
     }
     const r = o.tenant.resolver;
-    if (r !== undefined && typeof r !== 'function' && typeof (r as { resolve?: unknown }).resolve !== 'function') {
+    if (
+      r !== undefined &&
+      typeof r !== 'function' &&
+      typeof (r as { resolve?: unknown }).resolve !== 'function'
+    ) {
       fail('tenant.resolver', 'must be a class or an object with a resolve(accountId) method.');
     }
   }
@@ -84,9 +103,16 @@ function validate(o: ResolvedJobsOptions): void {
   positiveInt('worker.rescueIntervalMs', w.rescueIntervalMs);
   nonNegativeInt('worker.shutdownTimeoutMs', w.shutdownTimeoutMs);
   if (w.heartbeatIntervalMs >= w.leaseMs) {
-    fail('worker.heartbeatIntervalMs', `(${w.heartbeatIntervalMs}) must be shorter than worker.leaseMs (${w.leaseMs}), or leases expire between heartbeats.`);
+    fail(
+      'worker.heartbeatIntervalMs',
+      `(${w.heartbeatIntervalMs}) must be shorter than worker.leaseMs (${w.leaseMs}), or leases expire between heartbeats.`,
+    );
   }
-  if (!Array.isArray(w.queues) || w.queues.length === 0 || w.queues.some((q) => typeof q !== 'string' || !q)) {
+  if (
+    !Array.isArray(w.queues) ||
+    w.queues.length === 0 ||
+    w.queues.some((q) => typeof q !== 'string' || !q)
+  ) {
     fail('worker.queues', `must be a non-empty array of queue names, or ['*'] for every queue.`);
   }
   positiveInt('defaults.maxAttempts', o.defaults.maxAttempts);
@@ -94,6 +120,11 @@ function validate(o: ResolvedJobsOptions): void {
   if (o.defaults.timeoutMs !== undefined) positiveInt('defaults.timeoutMs', o.defaults.timeoutMs);
   validateBackoff('defaults.backoff', o.defaults.backoff);
   positiveInt('maxPayloadBytes', o.maxPayloadBytes);
+  if (o.retention) {
+    for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const)
+      nonNegativeInt(`retention.${key}`, o.retention[key]);
+    positiveInt('retention.intervalMs', o.retention.intervalMs);
+  }
 }
 
 /**
@@ -101,18 +132,24 @@ function validate(o: ResolvedJobsOptions): void {
  * for an option that is present but unset (e.g. `{ baseMs: config.get('BACKOFF_MS') }` with no such key).
  */
 export function definedOnly<T extends object>(value: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(value ?? {}).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }
 
 /** Validates a backoff policy; shared by module defaults and `@Job` options. */
 export function validateBackoff(path: string, b: BackoffOptions): void {
   const types = ['exponential', 'polynomial', 'linear', 'fixed'];
   if (b.type !== undefined && typeof b.type !== 'function' && !types.includes(b.type)) {
-    fail(`${path}.type`, `must be one of ${types.join(', ')} or a function (attempt, error) => ms.`);
+    fail(
+      `${path}.type`,
+      `must be one of ${types.join(', ')} or a function (attempt, error) => ms.`,
+    );
   }
   if (b.baseMs !== undefined) nonNegativeInt(`${path}.baseMs`, b.baseMs);
   if (b.maxMs !== undefined) nonNegativeInt(`${path}.maxMs`, b.maxMs);
-  if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1)) fail(`${path}.jitter`, 'must be between 0 and 1.');
+  if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1))
+    fail(`${path}.jitter`, 'must be between 0 and 1.');
 }
 
 function positiveInt(path: string, v: number): void {
@@ -120,7 +157,8 @@ function positiveInt(path: string, v: number): void {
 }
 
 function nonNegativeInt(path: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0) fail(path, `must be a non-negative integer, got ${String(v)}.`);
+  if (!Number.isInteger(v) || v < 0)
+    fail(path, `must be a non-negative integer, got ${String(v)}.`);
 }
 
 function fail(option: string, problem: string): never {

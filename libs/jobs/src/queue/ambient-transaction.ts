@@ -5,7 +5,8 @@ interface TransactionHostLike {
   readonly tx: unknown;
 }
 
-let transactional: { TransactionHost: { getInstance(name?: string): TransactionHostLike } } | null | undefined;
+let transactional:
+  { TransactionHost: { getInstance(name?: string): TransactionHostLike } } | null | undefined;
 
 /**
  * The EntityManager of the `@nestjs-cls/transactional` transaction active in this CLS context, if the app
@@ -30,5 +31,7 @@ export function ambientEntityManager(): EntityManager | undefined {
   }
   if (!host.isTransactionActive()) return undefined;
   const tx = host.tx as Partial<EntityManager> | undefined;
-  return tx && typeof tx.query === 'function' && 'connection' in tx ? (tx as EntityManager) : undefined;
+  return tx && typeof tx.query === 'function' && 'connection' in tx
+    ? (tx as EntityManager)
+    : undefined;
 }

@@ -1,10 +1,11 @@
-import type { Type } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { JobHandler } from '../interfaces';
 
-/** A `@Job` class; `P` (payload) and `R` (result) are read from its `perform` signature. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor arguments are the job's own DI
-export type JobClass<P = any, R = unknown> = Type<JobHandler<P, R>> | (abstract new (...args: any[]) => JobHandler<P, R>);
+/**
+ * A `@Job` class; `P` (payload) and `R` (result) are inferred from its `perform` signature. Its
+ * constructor arguments (the job's own DI) do not matter here.
+ */
+export type JobClass<P = unknown, R = unknown> = abstract new (...args: never[]) => JobHandler<P, R>;
 
 /** Per-enqueue options of `performLater` / `performAllLater`. */
 export interface EnqueueOptions {

@@ -2,17 +2,32 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { JobRegistry } from '../discovery/job.registry';
 import type { JobRecord, JobState } from '../interfaces';
+import { EnqueueFailedError, JobsError, toError } from '../errors';
+import { SnoozeSignal } from '../errors/snooze.signal';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
 import type { ResolvedJobsOptions } from '../options/jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { enqueueSql, findByUniqueKeysSql } from '../persistence/sql/enqueue.sql';
+import { listFailedSql, purgeFinished } from '../persistence/sql/operations.sql';
 import { JobRunner } from '../worker/job-runner';
 import { TenantContext } from '../tenancy/tenant-context';
 import { ambientEntityManager } from './ambient-transaction';
 import type { BulkJob, EnqueueOptions, JobClass, PerformNowOptions } from './enqueue-options';
-import { notifyChannel } from './notify-channel';
+import { cancelChannel, notifyChannel } from './notify-channel';
+import { cancelSql } from '../persistence/sql/finish.sql';
 import { toJobRecord, JobRow } from './job-record';
 import { serializePayload, toValidPayload } from './payload';
+
+/** Filter and page of `listFailed()`. */
+export interface FailedJobsFilter {
+  name?: string;
+  queue?: string;
+  accountId?: string;
+  /** Page size, 1–1,000. Default `50`. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  after?: string;
+}
 
 /** A row of `countByState()`. */
 export interface QueueStateCount {
@@ -45,7 +60,11 @@ export class JobQueueService {
    *
    * @example await this.jobs.performLater(ConfirmOrderJob, { orderId }, { delayMs: 5_000 });
    */
-  async performLater<P>(job: JobClass<P>, payload: NoInfer<P>, options: EnqueueOptions = {}): Promise<string> {
+  async performLater<P>(
+    job: JobClass<P>,
+    payload: NoInfer<P>,
+    options: EnqueueOptions = {},
+  ): Promise<string> {
     const [id] = await this.enqueue(job, [{ ...options, payload }], options.manager);
     return id;
   }
@@ -68,7 +87,11 @@ export class JobQueueService {
    * as the worker (a fresh CLS context in the current or given account), and returns its result. Errors
    * are thrown to the caller; nothing is retried.
    */
-  async performNow<P, R>(job: JobClass<P, R>, payload: NoInfer<P>, options: PerformNowOptions = {}): Promise<Awaited<R>> {
+  async performNow<P, R>(
+    job: JobClass<P, R>,
+    payload: NoInfer<P>,
+    options: PerformNowOptions = {},
+  ): Promise<Awaited<R>> {
     const definition = this.registry.forType(job);
     const accountId = this.tenancy.captureFor(definition, options.accountId);
     serializePayload(definition, payload, this.options.maxPayloadBytes);
@@ -82,7 +105,20 @@ export class JobQueueService {
       attempt: 1,
       maxAttempts: 1,
     };
-    return (await this.runner.execute(definition, attempt, new AbortController().signal)) as Awaited<R>;
+    try {
+      return (await this.runner.execute(
+        definition,
+        attempt,
+        new AbortController().signal,
+      )) as Awaited<R>;
+    } catch (error) {
+      if (error instanceof SnoozeSignal) {
+        throw new JobsError(
+          `Job "${definition.name}" snoozed in performNow, which runs it once; enqueue it to allow snoozing.`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** A job by id, or `null`. */
@@ -108,14 +144,14 @@ export class JobQueueService {
   }
 
   /**
-   * Cancels a job that has not started (scheduled or available): it will never run. Returns `false` when
-   * the job is already running or finished (or does not exist).
+   * Cancels a job that has not finished. A scheduled or available job will never run; a running job's
+   * `ctx.signal` is aborted (with `JobCancelledError`) and whatever it does afterwards is not recorded.
+   * Returns `false` when the job already finished or does not exist.
    */
   async cancel(id: string): Promise<boolean> {
     if (!/^\d{1,19}$/.test(id)) return false;
     const rows = await this.db.query(
-      `update "${this.options.schema}".jobs set state = 'cancelled', finished_at = now()
-       where id = $1 and state = 'available' returning id`,
+      cancelSql(this.options.schema, cancelChannel(this.options.schema)),
       [id],
     );
     return rows.length === 1;
@@ -134,8 +170,55 @@ export class JobQueueService {
        where id = $1 and state in ('failed', 'cancelled') returning id`,
       [id],
     );
-    if (rows.length === 1) await this.db.query(`select pg_notify($1, '')`, [notifyChannel(this.options.schema)]);
+    if (rows.length === 1)
+      await this.db.query(`select pg_notify($1, '')`, [notifyChannel(this.options.schema)]);
     return rows.length === 1;
+  }
+
+  /**
+   * Failed jobs with their error history, newest first, one page at a time: pass the returned
+   * `nextCursor` as `after` for the next page (`null` when there is none).
+   */
+  async listFailed(
+    filter: FailedJobsFilter = {},
+  ): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const limit = Math.min(Math.max(1, filter.limit ?? 50), 1_000);
+    const rows = await this.db.query<JobRow>(listFailedSql(this.options.schema), [
+      filter.after ?? null,
+      filter.name ?? null,
+      filter.queue ?? null,
+      filter.accountId ?? null,
+      limit,
+    ]);
+    const jobs = rows.map(toJobRecord);
+    return { jobs, nextCursor: jobs.length === limit ? jobs[jobs.length - 1].id : null };
+  }
+
+  /** Deletes a `failed` or `cancelled` job for good (it is not retried). Returns `false` in any other state. */
+  async discard(id: string): Promise<boolean> {
+    if (!/^\d{1,19}$/.test(id)) return false;
+    const rows = await this.db.query(
+      `delete from "${this.options.schema}".jobs where id = $1 and state in ('failed', 'cancelled') returning id`,
+      [id],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Deletes finished jobs (by default every finished state) that finished more than `olderThanMs` ago;
+   * returns how many. The worker runs this on the `retention` schedule; call it for a one-off clean-up.
+   */
+  async purge(options: {
+    olderThanMs: number;
+    states?: Array<'completed' | 'failed' | 'cancelled'>;
+  }): Promise<number> {
+    const states = options.states ?? ['completed', 'failed', 'cancelled'];
+    return purgeFinished(
+      (t, v) => this.db.query(t, v),
+      this.options.schema,
+      states,
+      options.olderThanMs,
+    );
   }
 
   private async enqueue<P>(
@@ -145,7 +228,17 @@ export class JobQueueService {
   ): Promise<string[]> {
     if (items.length === 0) return [];
     const definition = this.registry.forType(job);
-    const cols = { name: [], queue: [], priority: [], payload: [], account: [], attempts: [], runAt: [], delay: [], key: [] } as {
+    const cols = {
+      name: [],
+      queue: [],
+      priority: [],
+      payload: [],
+      account: [],
+      attempts: [],
+      runAt: [],
+      delay: [],
+      key: [],
+    } as {
       [k: string]: unknown[];
     };
     for (const [index, item] of items.entries()) {
@@ -161,11 +254,26 @@ export class JobQueueService {
       cols.delay.push(item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null);
       cols.key.push(item.uniqueKey ?? null);
     }
-    const rows = await this.db.query<{ id: string; unique_key: string | null }>(
-      this.enqueueText,
-      [cols.name, cols.queue, cols.priority, cols.payload, cols.account, cols.attempts, cols.runAt, cols.delay, cols.key],
-      { manager, name: manager ? undefined : `${this.options.schema}.enqueue` },
-    );
+    let rows: Array<{ id: string; unique_key: string | null }>;
+    try {
+      rows = await this.db.query(
+        this.enqueueText,
+        [
+          cols.name,
+          cols.queue,
+          cols.priority,
+          cols.payload,
+          cols.account,
+          cols.attempts,
+          cols.runAt,
+          cols.delay,
+          cols.key,
+        ],
+        { manager, name: manager ? undefined : `${this.options.schema}.enqueue` },
+      );
+    } catch (error) {
+      throw new EnqueueFailedError(definition.name, toError(error));
+    }
     if (rows.length === items.length) return rows.map((r) => r.id);
     return this.withExistingIds(job, items, rows, manager);
   }
@@ -180,7 +288,9 @@ export class JobQueueService {
     inserted: Array<{ id: string; unique_key: string | null }>,
     manager: EnqueueOptions['manager'],
   ): Promise<string[]> {
-    const byKey = new Map(inserted.filter((r) => r.unique_key !== null).map((r) => [r.unique_key, r.id]));
+    const byKey = new Map(
+      inserted.filter((r) => r.unique_key !== null).map((r) => [r.unique_key, r.id]),
+    );
     const missing = items.map((i) => i.uniqueKey).filter((k): k is string => !!k && !byKey.has(k));
     if (missing.length > 0) {
       const existing = await this.db.query<{ id: string; unique_key: string }>(
@@ -198,6 +308,8 @@ export class JobQueueService {
     }
     let next = 0;
     const plain = inserted.filter((r) => r.unique_key === null);
-    return items.map((item) => (item.uniqueKey ? (byKey.get(item.uniqueKey) as string) : plain[next++].id));
+    return items.map((item) =>
+      item.uniqueKey ? (byKey.get(item.uniqueKey) as string) : plain[next++].id,
+    );
   }
 }

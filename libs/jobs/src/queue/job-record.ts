@@ -41,7 +41,9 @@ export function toJobRecord(row: JobRow): JobRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     durationMs:
-      row.finished_at && row.started_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
+      row.finished_at && row.started_at
+        ? row.finished_at.getTime() - row.started_at.getTime()
+        : null,
     lastError: row.last_error,
     errors: row.errors,
     result: row.result,

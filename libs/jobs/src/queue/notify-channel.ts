@@ -2,3 +2,8 @@
 export function notifyChannel(schema: string): string {
   return `${schema}_jobs_enqueued`;
 }
+
+/** The channel on which a cancelled running job's id is announced to the worker that runs it. */
+export function cancelChannel(schema: string): string {
+  return `${schema}_jobs_cancelled`;
+}

@@ -33,7 +33,11 @@ export async function toValidPayload(
  * The JSON text stored for a payload. Throws when the payload cannot be represented as JSON exactly
  * (functions, bigint, cycles) or is larger than `maxBytes`.
  */
-export function serializePayload(definition: JobDefinition, payload: unknown, maxBytes: number): string {
+export function serializePayload(
+  definition: JobDefinition,
+  payload: unknown,
+  maxBytes: number,
+): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(payload ?? null);
@@ -47,7 +51,9 @@ export function serializePayload(definition: JobDefinition, payload: unknown, ma
     throw new InvalidPayloadError(definition.name, [
       {
         field: '(payload)',
-        messages: [`is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit (maxPayloadBytes); store large data elsewhere and pass its id`],
+        messages: [
+          `is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit (maxPayloadBytes); store large data elsewhere and pass its id`,
+        ],
       },
     ]);
   }

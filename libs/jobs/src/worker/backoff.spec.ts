@@ -6,7 +6,9 @@ const err = new Error('boom');
 
 describe('backoffDelay', () => {
   it('doubles from the base for exponential backoff', () => {
-    expect([1, 2, 3, 4].map((a) => backoffDelay(noJitter, a, err))).toEqual([1000, 2000, 4000, 8000]);
+    expect([1, 2, 3, 4].map((a) => backoffDelay(noJitter, a, err))).toEqual([
+      1000, 2000, 4000, 8000,
+    ]);
   });
 
   it('never exceeds maxMs', () => {

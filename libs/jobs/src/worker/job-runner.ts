@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
+import { SnoozeSignal } from '../errors/snooze.signal';
 import {
   AccountUnavailableError,
+  DiscardJobError,
   InvalidPayloadError,
   JobTimeoutError,
   toError,
@@ -27,8 +29,17 @@ export interface JobAttempt {
 
 /** How an attempt ended. `retryable: false` fails the job at once whatever attempts are left. */
 export type AttemptOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: Error; retryable: boolean; definition?: JobDefinition };
+  | { kind: 'completed'; result: unknown }
+  | { kind: 'snoozed'; delayMs: number }
+  | { kind: 'failed'; error: Error; retryable: boolean; definition?: JobDefinition };
+
+/** Errors no retry can fix: the job fails at once whatever its attempts. */
+const NEVER_RETRIED = [
+  AccountUnavailableError,
+  InvalidPayloadError,
+  UnknownJobError,
+  DiscardJobError,
+];
 
 /**
  * Performs one attempt of one job: finds its handler, re-validates the stored payload, enters the job's
@@ -47,14 +58,21 @@ export class JobRunner {
   /** Runs a claimed attempt and reports its outcome; never throws. */
   async run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
     const definition = this.registry.forName(job.name);
-    if (!definition) return { ok: false, error: new UnknownJobError(job.name), retryable: false };
+    if (!definition)
+      return { kind: 'failed', error: new UnknownJobError(job.name), retryable: false };
     try {
-      return { ok: true, result: await this.execute(definition, job, signal) };
+      return { kind: 'completed', result: await this.execute(definition, job, signal) };
     } catch (thrown) {
+      if (thrown instanceof SnoozeSignal) return { kind: 'snoozed', delayMs: thrown.delayMs };
       const error = toError(thrown);
-      const retryable = !(error instanceof AccountUnavailableError || error instanceof InvalidPayloadError);
-      return { ok: false, error, retryable, definition };
+      return { kind: 'failed', error, retryable: this.isRetryable(definition, error), definition };
     }
+  }
+
+  private isRetryable(definition: JobDefinition, error: Error): boolean {
+    if (NEVER_RETRIED.some((type) => error instanceof type)) return false;
+    if (definition.discardOn.some((type) => error instanceof type)) return false;
+    return !definition.retryOn || definition.retryOn.some((type) => error instanceof type);
   }
 
   /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; throws its error. */
@@ -116,6 +134,9 @@ export class JobRunner {
       accountId: job.accountId,
       signal,
       logger: new Logger(`Job ${job.name}`),
+      snooze(delayMs: number): never {
+        throw new SnoozeSignal(Math.max(0, Math.round(delayMs)));
+      },
     };
   }
 }

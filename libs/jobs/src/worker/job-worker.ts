@@ -8,15 +8,21 @@ import {
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { JobRegistry } from '../discovery/job.registry';
-import { toError, WorkerShutdownError } from '../errors';
+import { JobCancelledError, toError, WorkerShutdownError } from '../errors';
 import type { JobErrorRecord } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
 import type { ResolvedJobsOptions } from '../options/jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { claimSql } from '../persistence/sql/claim.sql';
-import { completeSql, failSql, releaseSql } from '../persistence/sql/finish.sql';
-import { deleteWorkerSql, heartbeatSql, rescueSql, upsertWorkerSql } from '../persistence/sql/lease.sql';
-import { notifyChannel } from '../queue/notify-channel';
+import { completeSql, failSql, releaseSql, snoozeSql } from '../persistence/sql/finish.sql';
+import { purgeFinished } from '../persistence/sql/operations.sql';
+import {
+  deleteWorkerSql,
+  heartbeatSql,
+  rescueSql,
+  upsertWorkerSql,
+} from '../persistence/sql/lease.sql';
+import { cancelChannel, notifyChannel } from '../queue/notify-channel';
 import { backoffDelay } from './backoff';
 import { AttemptOutcome, JobAttempt, JobRunner } from './job-runner';
 import { NotifyListener } from './notify-listener';
@@ -58,7 +64,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** This worker's id, recorded in `locked_by` of the jobs it holds and in the workers table. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger = new Logger('JobWorker');
-  private readonly sql: { claim: string; complete: string; fail: string; release: string; heartbeat: string; rescue: string };
+  private readonly sql: Record<
+    'claim' | 'complete' | 'fail' | 'snooze' | 'release' | 'heartbeat' | 'rescue',
+    string
+  >;
   private readonly allQueues: boolean;
   private readonly listener: NotifyListener;
 
@@ -71,6 +80,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private flushing: Promise<void> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private rescueTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private dbFailures = 0;
 
   constructor(
@@ -85,11 +95,19 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       claim: claimSql(schema, !this.allQueues),
       complete: completeSql(schema),
       fail: failSql(schema),
+      snooze: snoozeSql(schema),
       release: releaseSql(schema),
       heartbeat: heartbeatSql(schema),
       rescue: rescueSql(schema),
     };
-    this.listener = new NotifyListener(db, notifyChannel(schema), () => this.wake(), this.logger);
+    this.listener = new NotifyListener(
+      db,
+      {
+        [notifyChannel(schema)]: () => this.wake(),
+        [cancelChannel(schema)]: (id) => (id ? this.abortCancelled(id) : undefined),
+      },
+      this.logger,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -115,6 +133,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), w.heartbeatIntervalMs);
     this.rescueTimer = setInterval(() => void this.rescue(), w.rescueIntervalMs);
     void this.rescue();
+    const retention = this.options.retention;
+    if (retention)
+      this.retentionTimer = setInterval(() => void this.sweep(retention), retention.intervalMs);
     this.loop = this.fetchLoop();
     this.logger.log(
       `Worker ${this.id} started: concurrency ${w.concurrency}, queues ${w.queues.join(', ')}, ` +
@@ -133,6 +154,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.loop;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.rescueTimer);
+    clearInterval(this.retentionTimer);
     await this.listener.stop();
     await this.release(this.buffer.splice(0));
     await this.drainActive();
@@ -144,12 +166,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async drainActive(): Promise<void> {
     if (this.active.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.worker.shutdownTimeoutMs)));
+    const grace = new Promise<void>(
+      (resolve) => (timer = setTimeout(resolve, this.options.worker.shutdownTimeoutMs)),
+    );
     await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), grace]);
     clearTimeout(timer);
     const left = [...this.active.values()];
     if (left.length === 0) return;
-    this.logger.warn(`Aborting ${left.length} job(s) still running after ${this.options.worker.shutdownTimeoutMs} ms`);
+    this.logger.warn(
+      `Aborting ${left.length} job(s) still running after ${this.options.worker.shutdownTimeoutMs} ms`,
+    );
     for (const a of left) {
       a.abandoned = true;
       a.controller.abort(new WorkerShutdownError());
@@ -214,8 +240,13 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private databaseBackoff(what: string, error: unknown): number {
     this.dbFailures++;
-    const delay = Math.min(this.options.worker.pollIntervalMs * 10, 100 * 2 ** Math.min(this.dbFailures, 8));
-    this.logger.error(`Could not ${what} jobs (${toError(error).message}); retrying in ${delay} ms`);
+    const delay = Math.min(
+      this.options.worker.pollIntervalMs * 10,
+      100 * 2 ** Math.min(this.dbFailures, 8),
+    );
+    this.logger.error(
+      `Could not ${what} jobs (${toError(error).message}); retrying in ${delay} ms`,
+    );
     return delay;
   }
 
@@ -223,7 +254,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const w = this.options.worker;
     const values: unknown[] = [limit, this.id, w.leaseMs];
     if (!this.allQueues) values.push(w.queues);
-    const rows = await this.db.query<ClaimedRow>(this.sql.claim, values, { name: `${this.options.schema}.claim` });
+    const rows = await this.db.query<ClaimedRow>(this.sql.claim, values, {
+      name: `${this.options.schema}.claim`,
+    });
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -236,7 +269,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private dispatch(): void {
-    while (this.running && this.active.size < this.options.worker.concurrency && this.buffer.length > 0) {
+    while (
+      this.running &&
+      this.active.size < this.options.worker.concurrency &&
+      this.buffer.length > 0
+    ) {
       this.perform(this.buffer.shift() as JobAttempt);
     }
   }
@@ -247,7 +284,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     entry.done = this.runner
       .run(job, controller.signal)
       .then((outcome) => (entry.abandoned ? undefined : this.settle(job, outcome)))
-      .catch((error) => this.logger.error(`Recording the outcome of job ${job.id} failed: ${toError(error).message}`))
+      .catch((error) =>
+        this.logger.error(
+          `Recording the outcome of job ${job.id} failed: ${toError(error).message}`,
+        ),
+      )
       .finally(() => {
         if (this.active.get(job.id) === entry) this.active.delete(job.id);
         this.dispatch();
@@ -256,16 +297,34 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.active.set(job.id, entry);
   }
 
+  /** A running job of ours was cancelled (the row already says so): abort it and forget its outcome. */
+  private abortCancelled(id: string): void {
+    const entry = this.active.get(id);
+    if (!entry) return;
+    entry.abandoned = true;
+    entry.controller.abort(new JobCancelledError(id));
+    this.active.delete(id);
+    this.dispatch();
+    this.wake();
+  }
+
   private async settle(job: JobAttempt, outcome: AttemptOutcome): Promise<void> {
-    if (outcome.ok) {
+    if (outcome.kind === 'completed') {
       const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
       this.completions.push({ id: job.id, attempt: job.attempt, result });
       this.scheduleFlush();
       return;
     }
+    if (outcome.kind === 'snoozed') {
+      await this.db.query(this.sql.snooze, [job.id, this.id, job.attempt, outcome.delayMs]);
+      return;
+    }
     const { error } = outcome;
     const retry = outcome.retryable && job.attempt < job.maxAttempts;
-    const delay = retry && outcome.definition ? backoffDelay(outcome.definition.backoff, job.attempt, error) : null;
+    const delay =
+      retry && outcome.definition
+        ? backoffDelay(outcome.definition.backoff, job.attempt, error)
+        : null;
     const record: JobErrorRecord = {
       attempt: job.attempt,
       at: new Date().toISOString(),
@@ -278,9 +337,13 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       `Job ${job.name} #${job.id} attempt ${job.attempt}/${job.maxAttempts} failed: ${error.message}` +
         (retry ? `; retrying in ${delay} ms` : '; giving up'),
     );
-    await this.db.query(this.sql.fail, [job.id, this.id, job.attempt, JSON.stringify(record), delay], {
-      name: `${this.options.schema}.fail`,
-    });
+    await this.db.query(
+      this.sql.fail,
+      [job.id, this.id, job.attempt, JSON.stringify(record), delay],
+      {
+        name: `${this.options.schema}.fail`,
+      },
+    );
   }
 
   /** Completions of one tick go out in one statement; one in flight at a time, the next batch queued behind it. */
@@ -306,28 +369,40 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       // Keep them: the next flush retries. If the lease runs out first, the job is rescued and re-run
       // (at-least-once), and this worker's late completion is fenced out.
       this.completions.unshift(...batch);
-      if (this.running) await new Promise((r) => setTimeout(r, this.databaseBackoff('complete', error)));
+      if (this.running)
+        await new Promise((r) => setTimeout(r, this.databaseBackoff('complete', error)));
     }
   }
 
   private async release(jobs: JobAttempt[]): Promise<void> {
     if (jobs.length === 0) return;
     try {
-      await this.db.query(this.sql.release, [jobs.map((j) => j.id), jobs.map((j) => j.attempt), this.id]);
+      await this.db.query(this.sql.release, [
+        jobs.map((j) => j.id),
+        jobs.map((j) => j.attempt),
+        this.id,
+      ]);
     } catch (error) {
-      this.logger.error(`Could not return ${jobs.length} job(s) to the queue (${toError(error).message}); their leases will expire and they will be rescued`);
+      this.logger.error(
+        `Could not return ${jobs.length} job(s) to the queue (${toError(error).message}); their leases will expire and they will be rescued`,
+      );
     }
   }
 
   private heldIds(): string[] {
-    return [...this.buffer.map((j) => j.id), ...this.active.keys(), ...this.completions.map((c) => c.id)];
+    return [
+      ...this.buffer.map((j) => j.id),
+      ...this.active.keys(),
+      ...this.completions.map((c) => c.id),
+    ];
   }
 
   private async heartbeat(): Promise<void> {
     try {
       await this.registerWorker();
       const ids = this.heldIds();
-      if (ids.length > 0) await this.db.query(this.sql.heartbeat, [ids, this.id, this.options.worker.leaseMs]);
+      if (ids.length > 0)
+        await this.db.query(this.sql.heartbeat, [ids, this.id, this.options.worker.leaseMs]);
     } catch (error) {
       this.logger.warn(`Heartbeat failed: ${toError(error).message}`);
     }
@@ -335,7 +410,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async rescue(): Promise<void> {
     try {
-      const rows = await this.db.query<{ id: string; state: string }>(this.sql.rescue, [this.options.worker.leaseMs]);
+      const rows = await this.db.query<{ id: string; state: string }>(this.sql.rescue, [
+        this.options.worker.leaseMs,
+      ]);
       if (rows.length > 0) {
         this.logger.warn(`Rescued ${rows.length} job(s) whose worker stopped heartbeating`);
         this.wake();
@@ -345,9 +422,31 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
+  /** Deletes finished jobs past their retention, state by state, in batches. */
+  private async sweep(retention: Exclude<ResolvedJobsOptions['retention'], false>): Promise<void> {
+    const rules = [
+      ['completed', retention.completedMs],
+      ['failed', retention.failedMs],
+      ['cancelled', retention.cancelledMs],
+    ] as const;
+    try {
+      for (const [state, ms] of rules) {
+        await purgeFinished((t, v) => this.db.query(t, v), this.options.schema, [state], ms);
+      }
+    } catch (error) {
+      this.logger.warn(`Retention sweep failed: ${toError(error).message}`);
+    }
+  }
+
   private async registerWorker(): Promise<void> {
     const w = this.options.worker;
-    await this.db.query(upsertWorkerSql(this.options.schema), [this.id, hostname(), process.pid, w.queues, w.concurrency]);
+    await this.db.query(upsertWorkerSql(this.options.schema), [
+      this.id,
+      hostname(),
+      process.pid,
+      w.queues,
+      w.concurrency,
+    ]);
   }
 
   private async unregisterWorker(): Promise<void> {

@@ -3,10 +3,13 @@ import type { PoolClient } from 'pg';
 import { toError } from '../errors';
 import type { JobsDatabase } from '../persistence/jobs-database';
 
+/** Called with the notification's payload; `undefined` after a reconnect, when notifications may have been missed. */
+export type NotificationHandler = (payload: string | undefined) => void;
+
 /**
- * Holds one connection that LISTENs for enqueue notifications and calls `onNotify` for each. Reconnects
- * with capped backoff when the connection drops (database restart, terminated backend) and calls
- * `onNotify` once after reconnecting, since notifications sent while disconnected are lost.
+ * Holds one connection that LISTENs on a few channels and calls each channel's handler. Reconnects with
+ * capped backoff when the connection drops (database restart, terminated backend) and calls every
+ * handler once after reconnecting, since notifications sent while disconnected are lost.
  */
 export class NotifyListener {
   private client: PoolClient | undefined;
@@ -16,8 +19,7 @@ export class NotifyListener {
 
   constructor(
     private readonly db: JobsDatabase,
-    private readonly channel: string,
-    private readonly onNotify: () => void,
+    private readonly handlers: Record<string, NotificationHandler>,
     private readonly logger: Logger,
   ) {}
 
@@ -33,7 +35,7 @@ export class NotifyListener {
     this.client = undefined;
     if (!client) return;
     try {
-      await client.query(`unlisten "${this.channel}"`);
+      await client.query('unlisten *');
       client.release();
     } catch (error) {
       client.release(toError(error));
@@ -46,8 +48,8 @@ export class NotifyListener {
     try {
       client = await this.db.connect();
       client.on('error', (error) => this.drop(client as PoolClient, error));
-      client.on('notification', () => this.onNotify());
-      await client.query(`listen "${this.channel}"`);
+      client.on('notification', (n) => this.handlers[n.channel]?.(n.payload ?? ''));
+      for (const channel of Object.keys(this.handlers)) await client.query(`listen "${channel}"`);
       if (this.stopped) {
         client.release();
         return;
@@ -55,7 +57,7 @@ export class NotifyListener {
       this.client = client;
       if (this.failures > 0) this.logger.log('LISTEN connection restored');
       this.failures = 0;
-      this.onNotify();
+      for (const handler of Object.values(this.handlers)) handler(undefined);
     } catch (error) {
       if (client) this.drop(client, error);
       else this.scheduleReconnect(error);
@@ -76,7 +78,9 @@ export class NotifyListener {
     if (this.stopped || this.retryTimer) return;
     this.failures++;
     const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
-    this.logger.warn(`LISTEN connection lost (${toError(error).message}); reconnecting in ${delay} ms`);
+    this.logger.warn(
+      `LISTEN connection lost (${toError(error).message}); reconnecting in ${delay} ms`,
+    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();
