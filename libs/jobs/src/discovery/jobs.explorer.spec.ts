@@ -110,7 +110,7 @@ describe('JobsExplorer', () => {
   it('registers a class provider with the module defaults, using the DI instance', async () => {
     const registry = await explore([Greeter, ClassJob]);
     const definition = registry.forType(ClassJob);
-    expect(definition).toStrictEqual({
+    expect(definition).toMatchObject({
       name: 'class.job',
       queue: 'default',
       priority: 0,
@@ -122,6 +122,7 @@ describe('JobsExplorer', () => {
       type: ClassJob,
       instance: moduleRef!.get(ClassJob),
     });
+    expect(definition.instance).toBe(moduleRef!.get(ClassJob));
     expect((definition.instance as ClassJob).greeter).toBeInstanceOf(Greeter);
     expect(registry.forName('class.job')).toBe(definition);
   });
@@ -139,6 +140,22 @@ describe('JobsExplorer', () => {
       timeoutMs: 1_000,
       backoff: { type: 'fixed', baseMs: 50, maxMs: 500, jitter: 0 },
       tenant: 'required',
+    });
+  });
+
+  it('keeps the module default for a @Job backoff key that is present but undefined', async () => {
+    @Job({ name: 'partial.backoff', backoff: { type: 'linear', baseMs: undefined } })
+    class PartialBackoffJob implements JobHandler {
+      perform(): void {}
+    }
+    const registry = await explore([PartialBackoffJob], [], {
+      defaults: { backoff: { baseMs: 7 } },
+    });
+    expect(registry.forType(PartialBackoffJob).backoff).toStrictEqual({
+      type: 'linear',
+      baseMs: 7,
+      maxMs: 3_600_000,
+      jitter: 0.1,
     });
   });
 
@@ -229,6 +246,23 @@ describe('JobsExplorer', () => {
     expect(error.message).toContain('ScopedJob is a request-scoped (or transient) provider');
     expect(error.message).toContain('must be a singleton');
   });
+
+  // KNOWN BUG (libs/jobs/src/decorators/job.decorator.ts, outside this spec's reach): `@Job` applies a bare
+  // `Injectable()`, which overwrites the scope that an `@Injectable({ scope })` written *below* it (so
+  // applied first) has set. The class silently becomes a singleton instead of being refused. Remove
+  // `.failing` once `@Job` keeps an existing scope.
+  it.failing(
+    'refuses a request-scoped @Job (@Job written above @Injectable({ scope }))',
+    async () => {
+      @Job({ name: 'scoped.below' })
+      @Injectable({ scope: Scope.REQUEST })
+      class ScopedBelowJob implements JobHandler {
+        perform(): void {}
+      }
+      const error = await exploreError([ScopedBelowJob]);
+      expect(error.message).toContain('ScopedBelowJob is a request-scoped');
+    },
+  );
 
   it('refuses a request-scoped @Job (scope on the provider)', async () => {
     @Job({ name: 'scoped.provider' })

@@ -101,6 +101,14 @@ describe('resolveJobsOptions', () => {
       });
     });
 
+    it('keeps the default for a backoff key that is present but undefined', () => {
+      // e.g. `{ baseMs: config.get('BACKOFF_MS') }` when the variable is not set
+      const r = resolveJobsOptions({
+        defaults: { backoff: { type: undefined, baseMs: undefined, maxMs: 5_000 } },
+      });
+      expect(r.defaults.backoff).toStrictEqual({ ...DEFAULT_BACKOFF, maxMs: 5_000 });
+    });
+
     it('accepts a backoff function and a resolver class', () => {
       const fn = (attempt: number) => attempt * 10;
       class Resolver {
@@ -226,7 +234,9 @@ describe('resolveJobsOptions', () => {
           resolveJobsOptions({ worker: { leaseMs: lease, heartbeatIntervalMs: heartbeat } }),
         );
         expect(error.option).toBe('worker.heartbeatIntervalMs');
-        expect(error.message).toContain(`(${heartbeat}) must be shorter than worker.leaseMs (${lease})`);
+        expect(error.message).toContain(
+          `(${heartbeat}) must be shorter than worker.leaseMs (${lease})`,
+        );
         expect(error.message).toContain('leases expire between heartbeats');
       },
     );

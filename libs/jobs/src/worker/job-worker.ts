@@ -53,6 +53,12 @@ interface Completion {
 
 const STACK_LIMIT = 4_000;
 
+/** `error.name`, or the class name of an Error subclass that did not set `name` (most user errors). */
+function errorName(error: Error): string {
+  const className = error.constructor?.name;
+  return error.name === 'Error' && className && className !== 'Object' ? className : error.name;
+}
+
 /**
  * The worker of this process. It claims runnable jobs in batches into a small local buffer, performs up to
  * `concurrency` at once, records outcomes (completions batched into one statement), keeps its leases alive
@@ -328,7 +334,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const record: JobErrorRecord = {
       attempt: job.attempt,
       at: new Date().toISOString(),
-      name: error.name,
+      name: errorName(error),
       message: error.message,
       stack: error.stack?.slice(0, STACK_LIMIT),
     };

@@ -84,5 +84,7 @@ export function createJobsTablesMigration(schema: string): new () => MigrationIn
 
 /** Migration names must be unique per database; a non-default schema gets its own name. */
 function suffix(schema: string): string {
-  return schema === 'jobs' ? '' : schema.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
+  return schema === 'jobs'
+    ? ''
+    : schema.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
 }

@@ -8,13 +8,13 @@
  */
 export function listFailedSql(schema: string): string {
   return `
-    select *, id::text as id, now() as db_now from "${schema}".jobs
+    select j.*, j.id::text as id, now() as db_now from "${schema}".jobs j
     where state = 'failed'
-      and ($1::bigint is null or id < $1)
+      and ($1::bigint is null or j.id < $1)
       and ($2::text is null or name = $2)
       and ($3::text is null or queue = $3)
       and ($4::text is null or account_id = $4)
-    order by id desc
+    order by j.id desc
     limit $5`;
 }
 

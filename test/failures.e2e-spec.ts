@@ -1,0 +1,274 @@
+import { TestingModule } from '@nestjs/testing';
+import { IsInt, IsOptional, IsString } from 'class-validator';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import {
+  DiscardJobError,
+  EnqueueFailedError,
+  InvalidPayloadError,
+  Job,
+  JobContext,
+  JobHandler,
+  JobQueueService,
+  JobRecord,
+} from '@app/jobs';
+import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createJobsApp } from './support/jobs-app';
+
+class TransientError extends Error {}
+class FatalError extends Error {}
+
+class StepPayload {
+  @IsString() mode: string;
+  @IsOptional() @IsInt() failUntil?: number;
+  @IsOptional() @IsString() data?: string;
+}
+
+const attempts = new Map<string, number[]>();
+const aborted = new Map<string, unknown>();
+const lateOutcomes: string[] = [];
+
+@Job({ name: 'step', payload: StepPayload, tenant: 'none', maxAttempts: 3, backoff: { type: 'fixed', baseMs: 50, jitter: 0 } })
+class StepJob implements JobHandler<StepPayload, string> {
+  async perform(payload: StepPayload, ctx: JobContext): Promise<string> {
+    attempts.set(ctx.id, [...(attempts.get(ctx.id) ?? []), Date.now()]);
+    switch (payload.mode) {
+      case 'flaky':
+        if (ctx.attempt < (payload.failUntil ?? 0)) throw new TransientError(`attempt ${ctx.attempt} failed`);
+        return `ok after ${ctx.attempt}`;
+      case 'always':
+        throw new TransientError(`attempt ${ctx.attempt} failed`);
+      case 'discard':
+        throw new DiscardJobError('the order is gone');
+      case 'snooze':
+        if ((attempts.get(ctx.id) ?? []).length < 3) return ctx.snooze(50);
+        return 'woke up';
+      case 'hang-politely':
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => {
+            aborted.set(ctx.id, ctx.signal.reason);
+            reject(ctx.signal.reason);
+          }),
+        );
+      default:
+        return 'done';
+    }
+  }
+}
+
+@Job({
+  name: 'selective',
+  payload: StepPayload,
+  tenant: 'none',
+  maxAttempts: 5,
+  retryOn: [TransientError],
+  discardOn: [FatalError],
+  backoff: { type: 'fixed', baseMs: 10, jitter: 0 },
+})
+class SelectiveJob implements JobHandler<StepPayload> {
+  perform(payload: StepPayload): void {
+    if (payload.mode === 'fatal') throw new FatalError('fatal');
+    if (payload.mode === 'type') throw new TypeError('not in retryOn');
+    throw new TransientError('transient');
+  }
+}
+
+/** Ignores its signal entirely: the worker must free the slot anyway and drop its late outcome. */
+@Job({ name: 'stubborn', payload: StepPayload, tenant: 'none', maxAttempts: 2, timeoutMs: 100, backoff: { type: 'fixed', baseMs: 0, jitter: 0 } })
+class StubbornJob implements JobHandler<StepPayload, string> {
+  static readonly release = new AbortController();
+  async perform(_: StepPayload, ctx: JobContext): Promise<string> {
+    attempts.set(ctx.id, [...(attempts.get(ctx.id) ?? []), Date.now()]);
+    await new Promise((resolve) => StubbornJob.release.signal.addEventListener('abort', resolve));
+    lateOutcomes.push(ctx.id);
+    return 'too late';
+  }
+}
+
+describe('failure semantics', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  let jobs: JobQueueService;
+
+  const settled = (id: string, state: JobRecord['state']) =>
+    waitFor(async () => {
+      const job = await jobs.find(id);
+      return job?.state === state ? job : undefined;
+    }, { message: `job ${id} to be ${state}` });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [StepJob, SelectiveJob, StubbornJob],
+      jobs: { worker: { concurrency: 2, prefetch: 0 }, maxPayloadBytes: 1_024 },
+    });
+    jobs = app.get(JobQueueService);
+  });
+
+  afterAll(async () => {
+    StubbornJob.release.abort();
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('retries with backoff until an attempt succeeds', async () => {
+    const id = await jobs.performLater(StepJob, { mode: 'flaky', failUntil: 3 });
+    const job = await settled(id, 'completed');
+    expect(job.attempts).toBe(3);
+    expect(job.result).toBe('ok after 3');
+    expect(job.errors.map((e) => [e.attempt, e.name])).toEqual([[1, 'TransientError'], [2, 'TransientError']]);
+    const [first, second, third] = attempts.get(id)!;
+    expect(second - first).toBeGreaterThanOrEqual(50);
+    expect(third - second).toBeGreaterThanOrEqual(50);
+  });
+
+  it('ends failed after maxAttempts, with every error kept', async () => {
+    const id = await jobs.performLater(StepJob, { mode: 'always' });
+    const job = await settled(id, 'failed');
+    expect(job.attempts).toBe(3);
+    expect(job.errors).toHaveLength(3);
+    expect(job.lastError).toMatchObject({ attempt: 3, name: 'TransientError', message: 'attempt 3 failed' });
+    expect(job.finishedAt).not.toBeNull();
+  });
+
+  it('fails at once on DiscardJobError, discardOn errors, and errors outside retryOn', async () => {
+    const discard = await jobs.performLater(StepJob, { mode: 'discard' });
+    const fatal = await jobs.performLater(SelectiveJob, { mode: 'fatal' });
+    const other = await jobs.performLater(SelectiveJob, { mode: 'type' });
+    const retried = await jobs.performLater(SelectiveJob, { mode: 'transient' });
+    for (const id of [discard, fatal, other]) expect((await settled(id, 'failed')).attempts).toBe(1);
+    expect((await settled(retried, 'failed')).attempts).toBe(5);
+  });
+
+  it('snoozes without counting an attempt', async () => {
+    const id = await jobs.performLater(StepJob, { mode: 'snooze' });
+    const job = await settled(id, 'completed');
+    expect(attempts.get(id)).toHaveLength(3);
+    expect(job.attempts).toBe(1);
+    expect(job.errors).toEqual([]);
+    expect(job.result).toBe('woke up');
+  });
+
+  it('times out an attempt that ignores its signal, frees the slot, and drops its late outcome', async () => {
+    const id = await jobs.performLater(StubbornJob, { mode: 'x' });
+    const job = await settled(id, 'failed');
+    expect(job.attempts).toBe(2);
+    expect(job.errors.map((e) => e.name)).toEqual(['JobTimeoutError', 'JobTimeoutError']);
+    // Both attempts still hang, yet the 2-slot worker keeps serving other jobs.
+    const next = await jobs.performLater(StepJob, { mode: 'ok' });
+    await settled(next, 'completed');
+    StubbornJob.release.abort();
+    await waitFor(() => lateOutcomes.filter((x) => x === id).length === 2);
+    const after = await jobs.find(id);
+    expect(after).toMatchObject({ state: 'failed', result: null });
+  });
+
+  it('cancels a running job: its signal aborts and it ends cancelled', async () => {
+    const id = await jobs.performLater(StepJob, { mode: 'hang-politely' });
+    await waitFor(async () => (await jobs.find(id))?.state === 'running');
+    expect(await jobs.cancel(id)).toBe(true);
+    await waitFor(() => aborted.has(id));
+    expect((aborted.get(id) as Error).name).toBe('JobCancelledError');
+    const job = await settled(id, 'cancelled');
+    expect(job.errors).toEqual([]);
+    expect(await jobs.cancel(id)).toBe(false);
+  });
+
+  it('rejects a payload over maxPayloadBytes at enqueue, writing nothing', async () => {
+    const before = await jobs.countByState();
+    const error = await jobs.performLater(StepJob, { mode: 'ok', data: 'x'.repeat(2_000) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidPayloadError);
+    expect((error as Error).message).toMatch(/over the 1024-byte limit \(maxPayloadBytes\)/);
+    expect(await jobs.countByState()).toEqual(before);
+  });
+
+  it('lists failed jobs with their errors, filtered and paginated; retries and discards them', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await jobs.performLater(StepJob, { mode: 'discard' }, { queue: 'ops' }));
+    for (const id of ids) await settled(id, 'failed');
+    const page1 = await jobs.listFailed({ queue: 'ops', limit: 2 });
+    expect(page1.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    expect(page1.jobs[0].lastError?.message).toBe('the order is gone');
+    const page2 = await jobs.listFailed({ queue: 'ops', limit: 2, after: page1.nextCursor! });
+    expect(page2).toEqual({ jobs: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
+    expect((await jobs.listFailed({ name: 'selective' })).jobs.every((j) => j.name === 'selective')).toBe(true);
+    expect((await jobs.listFailed({ queue: 'ops', accountId: 'nobody' })).jobs).toEqual([]);
+
+    expect(await jobs.discard(ids[0])).toBe(true);
+    expect(await jobs.find(ids[0])).toBeNull();
+    expect(await jobs.retry(ids[1])).toBe(true);
+    const retried = await settled(ids[1], 'failed');
+    expect(retried.attempts).toBe(2);
+    expect(retried.errors).toHaveLength(2);
+    expect(await jobs.retry((await jobs.performLater(StepJob, { mode: 'ok' }, { delayMs: 60_000 })))).toBe(false);
+  });
+
+  it('purges finished jobs older than a given age', async () => {
+    const id = await jobs.performLater(StepJob, { mode: 'ok' });
+    await settled(id, 'completed');
+    const ds = app.get(DataSource);
+    await ds.query(`update jobs.jobs set finished_at = now() - interval '2 hours' where id = $1`, [id]);
+    expect(await jobs.purge({ olderThanMs: 3_600_000, states: ['completed'] })).toBe(1);
+    expect(await jobs.find(id)).toBeNull();
+  });
+});
+
+describe('retention', () => {
+  it('the worker deletes finished jobs past their retention on its schedule', async () => {
+    const db = await createTestDatabase();
+    const app = await createJobsApp({
+      url: db.url,
+      providers: [StepJob],
+      jobs: { retention: { completedMs: 60_000, failedMs: 3_600_000, intervalMs: 100 } },
+    });
+    try {
+      const jobs = app.get(JobQueueService);
+      const [oldDone, freshDone, oldFailed] = await jobs.performAllLater(StepJob, [
+        { payload: { mode: 'ok' } },
+        { payload: { mode: 'ok' } },
+        { payload: { mode: 'discard' } },
+      ]);
+      const ds = app.get(DataSource);
+      await waitFor(async () => (await ds.query(`select 1 from jobs.jobs where finished_at is null`)).length === 0);
+      await ds.query(`update jobs.jobs set finished_at = now() - interval '2 minutes' where id in ($1, $2)`, [oldDone, oldFailed]);
+      await waitFor(async () => (await jobs.find(oldDone)) === null, { message: 'old completed job swept' });
+      expect(await jobs.find(freshDone)).not.toBeNull();
+      expect(await jobs.find(oldFailed)).not.toBeNull(); // failed jobs are kept longer
+    } finally {
+      await app.close();
+      await db.drop();
+    }
+  });
+});
+
+describe('database outage', () => {
+  it('enqueue fails with EnqueueFailedError while the database refuses connections, and the worker recovers', async () => {
+    const db = await createTestDatabase();
+    const app = await createJobsApp({ url: db.url, providers: [StepJob] });
+    const admin = new Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    const ident = admin.escapeIdentifier(db.name);
+    try {
+      const jobs = app.get(JobQueueService);
+      const before = await jobs.performLater(StepJob, { mode: 'ok' }, { delayMs: 300 });
+      await admin.query(`alter database ${ident} allow_connections false`);
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [db.name]);
+      const error = await jobs.performLater(StepJob, { mode: 'ok' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EnqueueFailedError);
+      expect((error as Error).message).toMatch(/Could not enqueue job "step".*Nothing was enqueued/);
+      await admin.query(`alter database ${ident} allow_connections true`);
+      const after = await waitFor(() => jobs.performLater(StepJob, { mode: 'ok' }).catch(() => undefined));
+      for (const id of [before, after]) {
+        await waitFor(async () => (await jobs.find(id))?.state === 'completed', { timeoutMs: 20_000 });
+      }
+      const counts = await jobs.countByState();
+      expect(counts).toEqual([{ queue: 'default', state: 'completed', count: 2 }]);
+    } finally {
+      await admin.query(`alter database ${ident} allow_connections true`);
+      await admin.end();
+      await app.close();
+      await db.drop();
+    }
+  });
+});
