@@ -39,6 +39,12 @@ export async function createJobsApp(options: JobsAppOptions): Promise<TestingMod
     ...options.extra,
   }).compile();
   moduleRef.enableShutdownHooks();
-  await moduleRef.init();
+  try {
+    await moduleRef.init();
+  } catch (error) {
+    // A startup failure must not leave the half-started app's connections and timers behind.
+    await moduleRef.close().catch(() => undefined);
+    throw error;
+  }
   return moduleRef;
 }

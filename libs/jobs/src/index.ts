@@ -1,6 +1,7 @@
 export { JobsModule } from './jobs.module';
 export { JOBS_MODULE_OPTIONS } from './jobs.module-definition';
 export { Job } from './decorators/job.decorator';
+export { Recurring } from './scheduling/recurring.decorator';
 export { JobQueueService } from './queue/job-queue.service';
 export type { FailedJobsFilter, QueueStateCount } from './queue/job-queue.service';
 export type { BulkJob, EnqueueOptions, JobClass, PerformNowOptions } from './queue/enqueue-options';

@@ -4,3 +4,5 @@ export const JOB_METADATA = 'jobs:job';
 export const JOB_ID_CLS_KEY = 'jobs:jobId';
 /** Injection token of the resolved (defaulted, validated) options. */
 export const RESOLVED_JOBS_OPTIONS = Symbol('RESOLVED_JOBS_OPTIONS');
+/** Metadata key under which `@Recurring` stores its schedules on the class. */
+export const RECURRING_METADATA = 'jobs:recurring';

@@ -13,6 +13,8 @@ import { JobQueueService } from './queue/job-queue.service';
 import { TenantContext } from './tenancy/tenant-context';
 import { JobRunner } from './worker/job-runner';
 import { JobWorker } from './worker/job-worker';
+import { RecurringOrchestrator } from './scheduling/recurring.orchestrator';
+import { TickGuard } from './scheduling/tick-guard';
 
 const providers: Provider[] = [
   {
@@ -26,6 +28,8 @@ const providers: Provider[] = [
   JobRunner,
   JobQueueService,
   JobWorker,
+  TickGuard,
+  RecurringOrchestrator,
 ];
 
 /**

@@ -1,4 +1,5 @@
-import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
+import { Injectable, ScopeOptions, SetMetadata } from '@nestjs/common';
+import { SCOPE_OPTIONS_METADATA } from '@nestjs/common/constants';
 import { JOB_METADATA } from '../jobs.constants';
 import type { JobOptions } from '../interfaces';
 
@@ -11,5 +12,11 @@ import type { JobOptions } from '../interfaces';
  * export class ConfirmOrderJob implements JobHandler<ConfirmOrderPayload> { … }
  */
 export function Job(options: JobOptions): ClassDecorator {
-  return applyDecorators(Injectable(), SetMetadata(JOB_METADATA, options));
+  return (target) => {
+    // Keep scope options an `@Injectable({ scope })` below this decorator already set, so a
+    // request-scoped job is refused at startup instead of silently turned into a singleton.
+    const scope = Reflect.getMetadata(SCOPE_OPTIONS_METADATA, target) as ScopeOptions | undefined;
+    Injectable(scope)(target);
+    SetMetadata(JOB_METADATA, options)(target);
+  };
 }

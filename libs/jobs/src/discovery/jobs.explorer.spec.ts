@@ -247,22 +247,16 @@ describe('JobsExplorer', () => {
     expect(error.message).toContain('must be a singleton');
   });
 
-  // KNOWN BUG (libs/jobs/src/decorators/job.decorator.ts, outside this spec's reach): `@Job` applies a bare
-  // `Injectable()`, which overwrites the scope that an `@Injectable({ scope })` written *below* it (so
-  // applied first) has set. The class silently becomes a singleton instead of being refused. Remove
-  // `.failing` once `@Job` keeps an existing scope.
-  it.failing(
-    'refuses a request-scoped @Job (@Job written above @Injectable({ scope }))',
-    async () => {
-      @Job({ name: 'scoped.below' })
-      @Injectable({ scope: Scope.REQUEST })
-      class ScopedBelowJob implements JobHandler {
-        perform(): void {}
-      }
-      const error = await exploreError([ScopedBelowJob]);
-      expect(error.message).toContain('ScopedBelowJob is a request-scoped');
-    },
-  );
+  // `@Job` must keep the scope an `@Injectable({ scope })` written below it (so applied first) has set.
+  it('refuses a request-scoped @Job (@Job written above @Injectable({ scope }))', async () => {
+    @Job({ name: 'scoped.below' })
+    @Injectable({ scope: Scope.REQUEST })
+    class ScopedBelowJob implements JobHandler {
+      perform(): void {}
+    }
+    const error = await exploreError([ScopedBelowJob]);
+    expect(error.message).toContain('ScopedBelowJob is a request-scoped');
+  });
 
   it('refuses a request-scoped @Job (scope on the provider)', async () => {
     @Job({ name: 'scoped.provider' })

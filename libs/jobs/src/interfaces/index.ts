@@ -4,3 +4,4 @@ export * from './backoff.interface';
 export * from './account-resolver.interface';
 export * from './jobs-module-options.interface';
 export * from './job-record.interface';
+export * from './recurring-options.interface';

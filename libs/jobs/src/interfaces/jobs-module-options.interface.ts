@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 import type { AccountResolver } from './account-resolver.interface';
+import type { AccountSource, ScheduleDefinition } from './recurring-options.interface';
 import type { BackoffOptions } from './backoff.interface';
 
 /** Tenant capture and re-entry. Omit it and every job is global. */
@@ -11,6 +12,8 @@ export interface TenantOptions {
   resolver?: Type<AccountResolver> | AccountResolver;
   /** CLS key under which the resolver's return value is stored while the job performs. Default: none. */
   accountClsKey?: string;
+  /** Lists the active accounts that `perAccount` schedules fan out to. A class (from DI) or an object. Default: none. */
+  accounts?: Type<AccountSource> | AccountSource;
 }
 
 /** The worker that claims and performs jobs in this process. */
@@ -47,6 +50,14 @@ export interface RetentionOptions {
   intervalMs?: number;
 }
 
+/** Recurring schedules (`@Recurring` and config-declared ones). Needs `ScheduleModule.forRoot()` in the app. */
+export interface RecurringModuleOptions {
+  /** Tick schedules in this process. Default `true` (every replica ticks; each tick enqueues once). */
+  enabled?: boolean;
+  /** Schedules declared in configuration, in addition to `@Recurring` ones. Default `[]`. */
+  schedules?: ScheduleDefinition[];
+}
+
 /** Values used by `@Job` options that leave them unset. */
 export interface JobDefaults {
   /** Default `'default'`. */
@@ -71,6 +82,8 @@ export interface JobsModuleOptions {
   tenant?: TenantOptions;
   /** The worker. Default: enabled, concurrency 10, every queue. */
   worker?: WorkerOptions;
+  /** Recurring schedules. Default: enabled, no extra schedules. */
+  recurring?: RecurringModuleOptions;
   /** Defaults for `@Job` options. */
   defaults?: JobDefaults;
   /** Retention of finished jobs, swept by workers; `false` keeps them forever. Default: see `RetentionOptions`. */

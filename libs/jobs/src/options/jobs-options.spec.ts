@@ -1,6 +1,11 @@
 import { InvalidJobsOptionsError, JobsError } from '../errors';
 import type { JobsModuleOptions } from '../interfaces';
-import { DEFAULT_BACKOFF, resolveJobsOptions, validateBackoff } from './jobs-options';
+import {
+  DEFAULT_BACKOFF,
+  DEFAULT_RETENTION,
+  resolveJobsOptions,
+  validateBackoff,
+} from './jobs-options';
 
 /** Runs `fn` and returns what it threw (fails the test when it does not throw). */
 function thrown(fn: () => unknown): InvalidJobsOptionsError {
@@ -37,6 +42,13 @@ describe('resolveJobsOptions', () => {
         timeoutMs: undefined,
         backoff: { type: 'exponential', baseMs: 1_000, maxMs: 3_600_000, jitter: 0.1 },
       },
+      recurring: { enabled: true, schedules: [] },
+      retention: {
+        completedMs: 86_400_000,
+        failedMs: 2_592_000_000,
+        cancelledMs: 86_400_000,
+        intervalMs: 600_000,
+      },
       validatorOptions: { forbidUnknownValues: true },
       maxPayloadBytes: 262_144,
     };
@@ -47,7 +59,24 @@ describe('resolveJobsOptions', () => {
 
     it('fills in every default for an empty object and empty nested objects', () => {
       expect(resolveJobsOptions({})).toStrictEqual(expected);
-      expect(resolveJobsOptions({ worker: {}, defaults: { backoff: {} } })).toStrictEqual(expected);
+      expect(
+        resolveJobsOptions({ worker: {}, defaults: { backoff: {} }, retention: {}, recurring: {} }),
+      ).toStrictEqual(expected);
+    });
+
+    it('exports the default retention it uses', () => {
+      expect(DEFAULT_RETENTION).toStrictEqual(expected.retention);
+      expect(resolveJobsOptions().retention).not.toBe(DEFAULT_RETENTION);
+    });
+
+    it('keeps finished jobs forever with retention: false', () => {
+      expect(resolveJobsOptions({ retention: false }).retention).toBe(false);
+    });
+
+    it('fills in the retention keys that are not given (or given as undefined)', () => {
+      expect(
+        resolveJobsOptions({ retention: { completedMs: 0, failedMs: undefined } }).retention,
+      ).toStrictEqual({ ...expected.retention, completedMs: 0 });
     });
 
     it('exports the default backoff policy it uses', () => {
@@ -89,6 +118,8 @@ describe('resolveJobsOptions', () => {
           timeoutMs: 30_000,
           backoff: { type: 'fixed', baseMs: 500 },
         },
+        recurring: { enabled: false, schedules: [] },
+        retention: { completedMs: 1, failedMs: 2, cancelledMs: 3, intervalMs: 4 },
         validatorOptions: { whitelist: true },
         maxPayloadBytes: 1_024,
       };
@@ -204,6 +235,10 @@ describe('resolveJobsOptions', () => {
       ['defaults.timeoutMs', { defaults: { timeoutMs: 0 } }, 'positive integer, got 0'],
       ['maxPayloadBytes', { maxPayloadBytes: 0 }, 'positive integer, got 0'],
       ['maxPayloadBytes', { maxPayloadBytes: Infinity }, 'positive integer, got Infinity'],
+      ['retention.completedMs', { retention: { completedMs: -1 } }, 'non-negative integer, got -1'],
+      ['retention.failedMs', { retention: { failedMs: 1.5 } }, 'non-negative integer, got 1.5'],
+      ['retention.cancelledMs', { retention: { cancelledMs: NaN } }, 'non-negative integer'],
+      ['retention.intervalMs', { retention: { intervalMs: 0 } }, 'positive integer, got 0'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

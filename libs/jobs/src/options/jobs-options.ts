@@ -1,5 +1,5 @@
 import { InvalidJobsOptionsError } from '../errors';
-import type { JobsModuleOptions, RetentionOptions } from '../interfaces';
+import type { JobsModuleOptions, RecurringModuleOptions, RetentionOptions } from '../interfaces';
 import type { BackoffOptions } from '../interfaces/backoff.interface';
 
 /** Options with every default filled in; what the rest of the library reads. */
@@ -16,6 +16,7 @@ export interface ResolvedJobsOptions {
     backoff: Required<BackoffOptions>;
   };
   retention: Required<RetentionOptions> | false;
+  recurring: Required<RecurringModuleOptions>;
   validatorOptions: NonNullable<JobsModuleOptions['validatorOptions']>;
   maxPayloadBytes: number;
 }
@@ -63,7 +64,14 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       timeoutMs: options.defaults?.timeoutMs,
       backoff: { ...DEFAULT_BACKOFF, ...definedOnly(options.defaults?.backoff) },
     },
-    retention: options.retention === false ? false : { ...DEFAULT_RETENTION, ...options.retention },
+    recurring: {
+      enabled: options.recurring?.enabled ?? true,
+      schedules: options.recurring?.schedules ?? [],
+    },
+    retention:
+      options.retention === false
+        ? false
+        : { ...DEFAULT_RETENTION, ...definedOnly(options.retention) },
     validatorOptions: options.validatorOptions ?? { forbidUnknownValues: true },
     maxPayloadBytes: options.maxPayloadBytes ?? 262_144,
   };

@@ -5,7 +5,9 @@ import type { JobHandler } from '../interfaces';
  * A `@Job` class; `P` (payload) and `R` (result) are inferred from its `perform` signature. Its
  * constructor arguments (the job's own DI) do not matter here.
  */
-export type JobClass<P = unknown, R = unknown> = abstract new (...args: never[]) => JobHandler<P, R>;
+export type JobClass<P = unknown, R = unknown> = abstract new (
+  ...args: never[]
+) => JobHandler<P, R>;
 
 /** Per-enqueue options of `performLater` / `performAllLater`. */
 export interface EnqueueOptions {
@@ -30,6 +32,12 @@ export interface EnqueueOptions {
    */
   uniqueKey?: string;
   /**
+   * The name of a cron in @nestjs/schedule's `SchedulerRegistry` (your `@Cron(expr, { name })`): the call
+   * enqueues only once per tick of that cron across every replica, and returns the tick's job id on the
+   * others. Call it from that cron's own method. Default: none.
+   */
+  oncePerTick?: string;
+  /**
    * Enqueue inside this transaction: the job becomes visible to workers on commit and vanishes on rollback.
    * Default: the active `@nestjs-cls/transactional` transaction, if any, else none.
    */
@@ -37,7 +45,7 @@ export interface EnqueueOptions {
 }
 
 /** One job of a bulk enqueue. */
-export interface BulkJob<P> extends Omit<EnqueueOptions, 'manager'> {
+export interface BulkJob<P> extends Omit<EnqueueOptions, 'manager' | 'oncePerTick'> {
   payload: P;
 }
 

@@ -1,4 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { EntityManager } from 'typeorm';
+import { FireTimes } from '../scheduling/fire-times';
+import { TickGuard } from '../scheduling/tick-guard';
 import { randomUUID } from 'node:crypto';
 import { JobRegistry } from '../discovery/job.registry';
 import type { JobRecord, JobState } from '../interfaces';
@@ -49,6 +54,8 @@ export class JobQueueService {
     private readonly tenancy: TenantContext,
     private readonly runner: JobRunner,
     private readonly db: JobsDatabase,
+    private readonly tickGuard: TickGuard,
+    private readonly moduleRef: ModuleRef,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
   ) {
     this.enqueueText = enqueueSql(options.schema, notifyChannel(options.schema));
@@ -65,7 +72,13 @@ export class JobQueueService {
     payload: NoInfer<P>,
     options: EnqueueOptions = {},
   ): Promise<string> {
-    const [id] = await this.enqueue(job, [{ ...options, payload }], options.manager);
+    const { manager, oncePerTick, ...itemOptions } = options;
+    const [id] = await this.enqueueMaybeOnce(
+      job,
+      [{ ...itemOptions, payload }],
+      manager,
+      oncePerTick,
+    );
     return id;
   }
 
@@ -77,9 +90,9 @@ export class JobQueueService {
   async performAllLater<P>(
     job: JobClass<P>,
     jobs: ReadonlyArray<BulkJob<NoInfer<P>>>,
-    options: Pick<EnqueueOptions, 'manager'> = {},
+    options: Pick<EnqueueOptions, 'manager' | 'oncePerTick'> = {},
   ): Promise<string[]> {
-    return this.enqueue(job, jobs, options.manager);
+    return this.enqueueMaybeOnce(job, jobs, options.manager, options.oncePerTick);
   }
 
   /**
@@ -219,6 +232,44 @@ export class JobQueueService {
       states,
       options.olderThanMs,
     );
+  }
+
+  /** With `oncePerTick`, the enqueue runs under the tick guard of that cron's current fire time. */
+  private async enqueueMaybeOnce<P>(
+    job: JobClass<P>,
+    items: ReadonlyArray<BulkJob<P>>,
+    manager: EntityManager | undefined,
+    oncePerTick: string | undefined,
+  ): Promise<string[]> {
+    if (oncePerTick === undefined) return this.enqueue(job, items, manager);
+    const fireTime = this.currentTickOf(oncePerTick);
+    const tick = await this.tickGuard.once(
+      `cron:${oncePerTick}`,
+      fireTime,
+      (m) => this.enqueue(job, items, m),
+      manager ?? ambientEntityManager(),
+    );
+    return tick.jobIds;
+  }
+
+  private currentTickOf(cronName: string): Date {
+    let registry: SchedulerRegistry;
+    let cron: ReturnType<SchedulerRegistry['getCronJob']>;
+    try {
+      registry = this.moduleRef.get(SchedulerRegistry, { strict: false });
+      cron = registry.getCronJob(cronName);
+    } catch {
+      throw new JobsError(
+        `oncePerTick: no cron named "${cronName}" in SchedulerRegistry. Name your cron ` +
+          `(@Cron(expression, { name: '${cronName}' })) and import ScheduleModule.forRoot() in the app module.`,
+      );
+    }
+    const fireTime = new FireTimes(String(cron.cronTime.source), cron.cronTime.timeZone).current(
+      new Date(),
+    );
+    if (!fireTime)
+      throw new JobsError(`oncePerTick: cron "${cronName}" has no fire time in the past year.`);
+    return fireTime;
   }
 
   private async enqueue<P>(

@@ -16,6 +16,7 @@ import { JobsDatabase } from '../persistence/jobs-database';
 import { claimSql } from '../persistence/sql/claim.sql';
 import { completeSql, failSql, releaseSql, snoozeSql } from '../persistence/sql/finish.sql';
 import { purgeFinished } from '../persistence/sql/operations.sql';
+import { purgeTicksSql } from '../persistence/sql/recurring.sql';
 import {
   deleteWorkerSql,
   heartbeatSql,
@@ -52,6 +53,8 @@ interface Completion {
 }
 
 const STACK_LIMIT = 4_000;
+/** Recurring tick records are kept 30 days: long enough for any schedule's missed-tick check. */
+const TICK_RETENTION_MS = 30 * 86_400_000;
 
 /** `error.name`, or the class name of an Error subclass that did not set `name` (most user errors). */
 function errorName(error: Error): string {
@@ -439,6 +442,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       for (const [state, ms] of rules) {
         await purgeFinished((t, v) => this.db.query(t, v), this.options.schema, [state], ms);
       }
+      await this.db.query(purgeTicksSql(this.options.schema), [TICK_RETENTION_MS]);
     } catch (error) {
       this.logger.warn(`Retention sweep failed: ${toError(error).message}`);
     }

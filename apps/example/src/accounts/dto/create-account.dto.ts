@@ -1,0 +1,5 @@
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+
+export class CreateAccountDto {
+  @IsString() @IsNotEmpty() @MaxLength(200) name: string;
+}

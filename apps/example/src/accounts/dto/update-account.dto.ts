@@ -1,0 +1,5 @@
+import { IsBoolean } from 'class-validator';
+
+export class UpdateAccountDto {
+  @IsBoolean() active: boolean;
+}

@@ -1,0 +1,69 @@
+import { DynamicModule, Module, Provider, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Request } from 'express';
+import { ClsModule } from 'nestjs-cls';
+import { JobsModule } from '@app/jobs';
+import { AccountsModule } from './accounts/accounts.module';
+import { AccountsResolver } from './accounts/accounts.resolver';
+import { ACCOUNT_ID_CLS_KEY } from './accounts/current-account.service';
+import { AppController } from './app.controller';
+import { AuditModule } from './audit/audit.module';
+import { dataSourceOptions } from './database/data-source';
+import type { EmbeddedPostgresServer } from './database/embedded-postgres';
+import { EMBEDDED_POSTGRES, EmbeddedPostgresShutdown } from './database/embedded-postgres.shutdown';
+import { JobsApiModule } from './jobs/jobs-api.module';
+import { MailerModule } from './mailer/mailer.module';
+import { OrdersModule } from './orders/orders.module';
+
+export interface AppModuleOptions {
+  /** `postgres://…` URL of the app's database. Migrations (the jobs library's and the app's) run at startup. */
+  databaseUrl: string;
+  /** The embedded server `main.ts` started when no DATABASE_URL was given; stopped on shutdown. */
+  embeddedPostgres?: EmbeddedPostgresServer;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ databaseUrl, embeddedPostgres }: AppModuleOptions): DynamicModule {
+    const shutdown: Provider[] = embeddedPostgres
+      ? [{ provide: EMBEDDED_POSTGRES, useValue: embeddedPostgres }, EmbeddedPostgresShutdown]
+      : [];
+    return {
+      module: AppModule,
+      imports: [
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            setup: (cls, req: Request) => cls.set(ACCOUNT_ID_CLS_KEY, req.header('x-account-id')),
+          },
+        }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),
+        }),
+        JobsModule.forRoot({
+          tenant: { clsKey: ACCOUNT_ID_CLS_KEY, resolver: AccountsResolver },
+          worker: { concurrency: 5 },
+        }),
+        AccountsModule,
+        AuditModule,
+        MailerModule,
+        OrdersModule,
+        JobsApiModule,
+      ],
+      controllers: [AppController],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+          }),
+        },
+        ...shutdown,
+      ],
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { JobQueueService, JobRecord } from '@app/jobs';
+import { CurrentAccount } from '../accounts/current-account.service';
+import { RequireAccountGuard } from '../accounts/require-account.guard';
+
+/** A job as the API shows it to its account. */
+export type JobView = Pick<
+  JobRecord,
+  | 'id'
+  | 'name'
+  | 'state'
+  | 'accountId'
+  | 'payload'
+  | 'attempts'
+  | 'maxAttempts'
+  | 'result'
+  | 'runAt'
+  | 'createdAt'
+  | 'finishedAt'
+> & { lastError: { name: string; message: string } | null };
+
+@Controller('jobs')
+@UseGuards(RequireAccountGuard)
+export class JobsController {
+  constructor(
+    private readonly jobs: JobQueueService,
+    private readonly account: CurrentAccount,
+  ) {}
+
+  /** A job of the current account; 404 for unknown ids and for other accounts' jobs alike. */
+  @Get(':id')
+  async find(@Param('id') id: string): Promise<JobView> {
+    const job = await this.jobs.find(id);
+    if (!job || job.accountId !== this.account.id)
+      throw new NotFoundException(`Job ${id} not found.`);
+    const { lastError } = job;
+    return {
+      id: job.id,
+      name: job.name,
+      state: job.state,
+      accountId: job.accountId,
+      payload: job.payload,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      result: job.result,
+      lastError: lastError && { name: lastError.name, message: lastError.message },
+      runAt: job.runAt,
+      createdAt: job.createdAt,
+      finishedAt: job.finishedAt,
+    };
+  }
+}

@@ -1,0 +1,7 @@
+import { IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class CreateOrderDto {
+  @IsString() @IsNotEmpty() @MaxLength(200) item: string;
+  @IsInt() @Min(1) @Max(1000) quantity: number;
+  @IsEmail() email: string;
+}

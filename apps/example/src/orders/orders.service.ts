@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { JobQueueService } from '@app/jobs';
+import { AuditService } from '../audit/audit.service';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ConfirmOrderJob } from './jobs/confirm-order.job';
+import { DeleteOrderJob } from './jobs/delete-order.job';
+import { Order } from './order.entity';
+import { OrdersRepository } from './orders.repository';
+
+/** Order use cases. Every job is enqueued in the same transaction as the write it follows up on. */
+@Injectable()
+export class OrdersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly orders: OrdersRepository,
+    private readonly audit: AuditService,
+    private readonly jobs: JobQueueService,
+  ) {}
+
+  /** Creates an order and enqueues its confirmation (visible to workers once the order is committed). */
+  place(dto: CreateOrderDto): Promise<{ order: Order; jobId: string }> {
+    return this.dataSource.transaction(async (manager) => {
+      const order = await this.orders.create(dto, manager);
+      const jobId = await this.jobs.performLater(
+        ConfirmOrderJob,
+        { orderId: order.id },
+        { manager },
+      );
+      return { order, jobId };
+    });
+  }
+
+  find(id: string): Promise<Order | null> {
+    return this.orders.findOne(id);
+  }
+
+  /**
+   * Enqueues a confirmation without looking the order up first: the job itself only ever sees the
+   * current account's orders, so an id from another account is simply skipped when the job runs.
+   */
+  requestConfirmation(orderId: string): Promise<string> {
+    return this.jobs.performLater(ConfirmOrderJob, { orderId });
+  }
+
+  /**
+   * Records the deletion request in the audit log now and deletes the order in the background. Returns
+   * the job id, or `null` when the current account has no such order.
+   */
+  requestDeletion(orderId: string): Promise<string | null> {
+    return this.dataSource.transaction(async (manager) => {
+      if (!(await this.orders.findOne(orderId, { manager }))) return null;
+      await this.audit.record('order.deletion-requested', orderId, manager);
+      return this.jobs.performLater(DeleteOrderJob, { orderId }, { manager });
+    });
+  }
+}

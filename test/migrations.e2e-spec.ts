@@ -1,0 +1,295 @@
+import { Injectable } from '@nestjs/common';
+import { TestingModule } from '@nestjs/testing';
+import { Client } from 'pg';
+import { DataSource, MigrationInterface } from 'typeorm';
+import { createJobsMigrations, Job, JobHandler, JobQueueService, jobsMigrations } from '@app/jobs';
+import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createJobsApp } from './support/jobs-app';
+
+const MIGRATIONS_TABLE = 'app_migrations';
+
+@Injectable()
+@Job({ name: 'migrations.ping', tenant: 'none' })
+class PingJob implements JobHandler<{ n: number }, number> {
+  perform(payload: { n: number }): number {
+    return payload.n;
+  }
+}
+
+/** A raw client on `url`, closed after `fn`. */
+async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function schemaExists(url: string, schema: string): Promise<boolean> {
+  return withClient(url, async (c) => {
+    const { rowCount } = await c.query('select 1 from pg_namespace where nspname = $1', [schema]);
+    return rowCount === 1;
+  });
+}
+
+async function tablesOf(url: string, schema: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ t: string }>(
+      `select table_name as t from information_schema.tables where table_schema = $1 order by 1`,
+      [schema],
+    );
+    return rows.map((r) => r.t);
+  });
+}
+
+async function indexesOf(url: string, schema: string): Promise<Map<string, string>> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ name: string; def: string }>(
+      `select indexname as name, indexdef as def from pg_indexes
+       where schemaname = $1 and tablename = 'jobs'`,
+      [schema],
+    );
+    return new Map(rows.map((r) => [r.name, r.def]));
+  });
+}
+
+async function recordedMigrations(url: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ name: string }>(
+      `select name from ${MIGRATIONS_TABLE} order by id`,
+    );
+    return rows.map((r) => r.name);
+  });
+}
+
+/** The DataSource a user's migration CLI would use, with the library's migrations in it. */
+async function migrationDataSource(url: string, migrations = jobsMigrations): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+    logging: false,
+  });
+  return dataSource.initialize();
+}
+
+/** The `name` TypeORM records for a migration class. */
+function nameOf(Migration: new () => MigrationInterface): string {
+  return String(new Migration().name);
+}
+
+describe('migration names', () => {
+  it('end with a 13-digit timestamp (required by TypeORM), for every schema', () => {
+    for (const migrations of [
+      jobsMigrations,
+      createJobsMigrations(),
+      createJobsMigrations('my_jobs'),
+    ]) {
+      expect(migrations.length).toBeGreaterThan(0);
+      for (const Migration of migrations) {
+        expect(nameOf(Migration)).toMatch(/^[A-Za-z][A-Za-z0-9_]*\d{13}$/);
+      }
+    }
+  });
+
+  it('are stable for the default schema and distinct per schema', () => {
+    const [defaultName] = jobsMigrations.map(nameOf);
+    expect(defaultName).toBe('CreateJobsTables1763800000000');
+    expect(createJobsMigrations('jobs').map(nameOf)).toEqual([defaultName]);
+    const names = ['jobs', 'my_jobs', 'myjobs', 'billing'].map((schema) =>
+      nameOf(createJobsMigrations(schema)[0]),
+    );
+    expect(new Set(names).size).toBe(names.length);
+    expect(names[1]).toBe('CreateJobsTablesMyJobs1763800000000');
+    // Same timestamp for every schema: the order of a user's migrations is not disturbed.
+    expect(new Set(names.map((n) => n.slice(-13))).size).toBe(1);
+  });
+});
+
+describe('jobsMigrations through a TypeORM DataSource', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await db?.drop();
+  });
+
+  it('runMigrations() creates the schema, tables and indexes', async () => {
+    dataSource = await migrationDataSource(db.url);
+    const applied = await dataSource.runMigrations();
+    expect(applied.map((m) => m.name)).toEqual(['CreateJobsTables1763800000000']);
+    expect(await recordedMigrations(db.url)).toEqual(['CreateJobsTables1763800000000']);
+
+    expect(await schemaExists(db.url, 'jobs')).toBe(true);
+    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect([...indexes.keys()].sort()).toEqual([
+      'jobs_account_idx',
+      'jobs_claim_idx',
+      'jobs_finished_idx',
+      'jobs_lease_idx',
+      'jobs_pkey',
+      'jobs_unique_key_idx',
+    ]);
+    // The claim index covers only runnable rows, in claim order.
+    expect(indexes.get('jobs_claim_idx')).toMatch(
+      /^CREATE INDEX jobs_claim_idx ON jobs\.jobs USING btree \(priority, run_at, id\) WHERE \(state = 'available'::text\)$/,
+    );
+    // One unfinished job per unique key.
+    const unique = indexes.get('jobs_unique_key_idx')!;
+    expect(unique).toMatch(
+      /^CREATE UNIQUE INDEX jobs_unique_key_idx ON jobs\.jobs USING btree \(unique_key\) WHERE/,
+    );
+    expect(unique).toContain('unique_key IS NOT NULL');
+    expect(unique).toMatch(/'available'::text, 'running'::text/);
+  });
+
+  it('lets the unique key be reused once the job holding it has finished', async () => {
+    await withClient(db.url, async (c) => {
+      await c.query(`insert into jobs.jobs (name, unique_key) values ('x', 'k')`);
+      await expect(
+        c.query(`insert into jobs.jobs (name, unique_key) values ('x', 'k')`),
+      ).rejects.toMatchObject({ code: '23505', constraint: 'jobs_unique_key_idx' });
+      await c.query(`update jobs.jobs set state = 'completed' where unique_key = 'k'`);
+      await c.query(`insert into jobs.jobs (name, unique_key) values ('x', 'k')`);
+      // Keyless jobs are never deduplicated.
+      await c.query(`insert into jobs.jobs (name) values ('x'), ('x')`);
+      const { rows } = await c.query<{ n: string }>('select count(*) as n from jobs.jobs');
+      expect(Number(rows[0].n)).toBe(4);
+      await c.query('truncate jobs.jobs');
+    });
+  });
+
+  it('a second runMigrations() is a no-op', async () => {
+    await expect(dataSource!.runMigrations()).resolves.toEqual([]);
+    expect(await recordedMigrations(db.url)).toEqual(['CreateJobsTables1763800000000']);
+  });
+
+  it('an app with runMigrations: true starts on the migrated database and works', async () => {
+    const app = await createJobsApp({ url: db.url, providers: [PingJob] });
+    try {
+      const jobs = app.get(JobQueueService);
+      const id = await jobs.performLater(PingJob, { n: 7 });
+      const job = await waitFor(async () => {
+        const j = await jobs.find(id);
+        return j?.state === 'completed' ? j : undefined;
+      });
+      expect(job.result).toBe(7);
+    } finally {
+      await app.close();
+    }
+    // Startup migrations do not touch the app's migrations table.
+    expect(await recordedMigrations(db.url)).toEqual(['CreateJobsTables1763800000000']);
+  });
+
+  it('undoLastMigration() drops the tables and the schema', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await schemaExists(db.url, 'jobs')).toBe(false);
+    expect(await recordedMigrations(db.url)).toEqual([]);
+  });
+
+  it('can be applied again after undo', async () => {
+    const applied = await dataSource!.runMigrations();
+    expect(applied).toHaveLength(1);
+    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    await dataSource!.undoLastMigration();
+    expect(await schemaExists(db.url, 'jobs')).toBe(false);
+  });
+});
+
+describe('createJobsMigrations(schema) beside the default ones', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await db?.drop();
+  });
+
+  it('creates and drops each schema on its own', async () => {
+    dataSource = await migrationDataSource(db.url, [
+      ...jobsMigrations,
+      ...createJobsMigrations('billing_jobs'),
+    ]);
+    const applied = await dataSource.runMigrations();
+    expect(applied.map((m) => m.name).sort()).toEqual([
+      'CreateJobsTables1763800000000',
+      'CreateJobsTablesBillingJobs1763800000000',
+    ]);
+    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
+      'jobs',
+      'recurring_executions',
+      'workers',
+    ]);
+    expect((await indexesOf(db.url, 'billing_jobs')).get('jobs_claim_idx')).toContain(
+      'ON billing_jobs.jobs',
+    );
+
+    await dataSource.undoLastMigration();
+    await dataSource.undoLastMigration();
+    expect(await schemaExists(db.url, 'jobs')).toBe(false);
+    expect(await schemaExists(db.url, 'billing_jobs')).toBe(false);
+    expect(await recordedMigrations(db.url)).toEqual([]);
+  });
+});
+
+describe('runMigrations: true at startup', () => {
+  let db: TestDatabase;
+  const apps: TestingModule[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await db?.drop();
+  });
+
+  it('lets several apps start at once on a fresh database (advisory lock)', async () => {
+    const started = await Promise.allSettled(
+      Array.from({ length: 4 }, () => createJobsApp({ url: db.url, providers: [PingJob] })),
+    );
+    for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
+    expect(started.filter((r) => r.status === 'rejected')).toEqual([]);
+
+    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect([...(await indexesOf(db.url, 'jobs')).keys()]).toContain('jobs_claim_idx');
+
+    // Every app enqueues, and the jobs get performed (by whichever worker claims them).
+    const ids = await Promise.all(
+      apps.map((app, n) => app.get(JobQueueService).performLater(PingJob, { n })),
+    );
+    const jobs = apps[0].get(JobQueueService);
+    const done = await waitFor(async () => {
+      const found = await Promise.all(ids.map((id) => jobs.find(id)));
+      return found.every((j) => j?.state === 'completed') ? found : undefined;
+    });
+    expect(done.map((j) => j!.result)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('leaves a schema made by startup migrations to a later TypeORM migration run', async () => {
+    // The library's migration is idempotent, so the user's CLI run after a startup run succeeds.
+    const dataSource = await migrationDataSource(db.url);
+    try {
+      const applied = await dataSource.runMigrations();
+      expect(applied.map((m) => m.name)).toEqual(['CreateJobsTables1763800000000']);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});
