@@ -28,13 +28,20 @@ const attempts = new Map<string, number[]>();
 const aborted = new Map<string, unknown>();
 const lateOutcomes: string[] = [];
 
-@Job({ name: 'step', payload: StepPayload, tenant: 'none', maxAttempts: 3, backoff: { type: 'fixed', baseMs: 50, jitter: 0 } })
+@Job({
+  name: 'step',
+  payload: StepPayload,
+  tenant: 'none',
+  maxAttempts: 3,
+  backoff: { type: 'fixed', baseMs: 50, jitter: 0 },
+})
 class StepJob implements JobHandler<StepPayload, string> {
   async perform(payload: StepPayload, ctx: JobContext): Promise<string> {
     attempts.set(ctx.id, [...(attempts.get(ctx.id) ?? []), Date.now()]);
     switch (payload.mode) {
       case 'flaky':
-        if (ctx.attempt < (payload.failUntil ?? 0)) throw new TransientError(`attempt ${ctx.attempt} failed`);
+        if (ctx.attempt < (payload.failUntil ?? 0))
+          throw new TransientError(`attempt ${ctx.attempt} failed`);
         return `ok after ${ctx.attempt}`;
       case 'always':
         throw new TransientError(`attempt ${ctx.attempt} failed`);
@@ -74,7 +81,14 @@ class SelectiveJob implements JobHandler<StepPayload> {
 }
 
 /** Ignores its signal entirely: the worker must free the slot anyway and drop its late outcome. */
-@Job({ name: 'stubborn', payload: StepPayload, tenant: 'none', maxAttempts: 2, timeoutMs: 100, backoff: { type: 'fixed', baseMs: 0, jitter: 0 } })
+@Job({
+  name: 'stubborn',
+  payload: StepPayload,
+  tenant: 'none',
+  maxAttempts: 2,
+  timeoutMs: 100,
+  backoff: { type: 'fixed', baseMs: 0, jitter: 0 },
+})
 class StubbornJob implements JobHandler<StepPayload, string> {
   static readonly release = new AbortController();
   async perform(_: StepPayload, ctx: JobContext): Promise<string> {
@@ -91,10 +105,13 @@ describe('failure semantics', () => {
   let jobs: JobQueueService;
 
   const settled = (id: string, state: JobRecord['state']) =>
-    waitFor(async () => {
-      const job = await jobs.find(id);
-      return job?.state === state ? job : undefined;
-    }, { message: `job ${id} to be ${state}` });
+    waitFor(
+      async () => {
+        const job = await jobs.find(id);
+        return job?.state === state ? job : undefined;
+      },
+      { message: `job ${id} to be ${state}` },
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -117,7 +134,10 @@ describe('failure semantics', () => {
     const job = await settled(id, 'completed');
     expect(job.attempts).toBe(3);
     expect(job.result).toBe('ok after 3');
-    expect(job.errors.map((e) => [e.attempt, e.name])).toEqual([[1, 'TransientError'], [2, 'TransientError']]);
+    expect(job.errors.map((e) => [e.attempt, e.name])).toEqual([
+      [1, 'TransientError'],
+      [2, 'TransientError'],
+    ]);
     const [first, second, third] = attempts.get(id)!;
     expect(second - first).toBeGreaterThanOrEqual(50);
     expect(third - second).toBeGreaterThanOrEqual(50);
@@ -128,7 +148,11 @@ describe('failure semantics', () => {
     const job = await settled(id, 'failed');
     expect(job.attempts).toBe(3);
     expect(job.errors).toHaveLength(3);
-    expect(job.lastError).toMatchObject({ attempt: 3, name: 'TransientError', message: 'attempt 3 failed' });
+    expect(job.lastError).toMatchObject({
+      attempt: 3,
+      name: 'TransientError',
+      message: 'attempt 3 failed',
+    });
     expect(job.finishedAt).not.toBeNull();
   });
 
@@ -137,7 +161,8 @@ describe('failure semantics', () => {
     const fatal = await jobs.performLater(SelectiveJob, { mode: 'fatal' });
     const other = await jobs.performLater(SelectiveJob, { mode: 'type' });
     const retried = await jobs.performLater(SelectiveJob, { mode: 'transient' });
-    for (const id of [discard, fatal, other]) expect((await settled(id, 'failed')).attempts).toBe(1);
+    for (const id of [discard, fatal, other])
+      expect((await settled(id, 'failed')).attempts).toBe(1);
     expect((await settled(retried, 'failed')).attempts).toBe(5);
   });
 
@@ -177,7 +202,9 @@ describe('failure semantics', () => {
 
   it('rejects a payload over maxPayloadBytes at enqueue, writing nothing', async () => {
     const before = await jobs.countByState();
-    const error = await jobs.performLater(StepJob, { mode: 'ok', data: 'x'.repeat(2_000) }).catch((e: unknown) => e);
+    const error = await jobs
+      .performLater(StepJob, { mode: 'ok', data: 'x'.repeat(2_000) })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidPayloadError);
     expect((error as Error).message).toMatch(/over the 1024-byte limit \(maxPayloadBytes\)/);
     expect(await jobs.countByState()).toEqual(before);
@@ -185,14 +212,17 @@ describe('failure semantics', () => {
 
   it('lists failed jobs with their errors, filtered and paginated; retries and discards them', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await jobs.performLater(StepJob, { mode: 'discard' }, { queue: 'ops' }));
+    for (let i = 0; i < 3; i++)
+      ids.push(await jobs.performLater(StepJob, { mode: 'discard' }, { queue: 'ops' }));
     for (const id of ids) await settled(id, 'failed');
     const page1 = await jobs.listFailed({ queue: 'ops', limit: 2 });
     expect(page1.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
     expect(page1.jobs[0].lastError?.message).toBe('the order is gone');
     const page2 = await jobs.listFailed({ queue: 'ops', limit: 2, after: page1.nextCursor! });
     expect(page2).toEqual({ jobs: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
-    expect((await jobs.listFailed({ name: 'selective' })).jobs.every((j) => j.name === 'selective')).toBe(true);
+    expect(
+      (await jobs.listFailed({ name: 'selective' })).jobs.every((j) => j.name === 'selective'),
+    ).toBe(true);
     expect((await jobs.listFailed({ queue: 'ops', accountId: 'nobody' })).jobs).toEqual([]);
 
     expect(await jobs.discard(ids[0])).toBe(true);
@@ -201,14 +231,18 @@ describe('failure semantics', () => {
     const retried = await settled(ids[1], 'failed');
     expect(retried.attempts).toBe(2);
     expect(retried.errors).toHaveLength(2);
-    expect(await jobs.retry((await jobs.performLater(StepJob, { mode: 'ok' }, { delayMs: 60_000 })))).toBe(false);
+    expect(
+      await jobs.retry(await jobs.performLater(StepJob, { mode: 'ok' }, { delayMs: 60_000 })),
+    ).toBe(false);
   });
 
   it('purges finished jobs older than a given age', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'ok' });
     await settled(id, 'completed');
     const ds = app.get(DataSource);
-    await ds.query(`update jobs.jobs set finished_at = now() - interval '2 hours' where id = $1`, [id]);
+    await ds.query(`update jobs.jobs set finished_at = now() - interval '2 hours' where id = $1`, [
+      id,
+    ]);
     expect(await jobs.purge({ olderThanMs: 3_600_000, states: ['completed'] })).toBe(1);
     expect(await jobs.find(id)).toBeNull();
   });
@@ -230,9 +264,17 @@ describe('retention', () => {
         { payload: { mode: 'discard' } },
       ]);
       const ds = app.get(DataSource);
-      await waitFor(async () => (await ds.query(`select 1 from jobs.jobs where finished_at is null`)).length === 0);
-      await ds.query(`update jobs.jobs set finished_at = now() - interval '2 minutes' where id in ($1, $2)`, [oldDone, oldFailed]);
-      await waitFor(async () => (await jobs.find(oldDone)) === null, { message: 'old completed job swept' });
+      await waitFor(
+        async () =>
+          (await ds.query(`select 1 from jobs.jobs where finished_at is null`)).length === 0,
+      );
+      await ds.query(
+        `update jobs.jobs set finished_at = now() - interval '2 minutes' where id in ($1, $2)`,
+        [oldDone, oldFailed],
+      );
+      await waitFor(async () => (await jobs.find(oldDone)) === null, {
+        message: 'old completed job swept',
+      });
       expect(await jobs.find(freshDone)).not.toBeNull();
       expect(await jobs.find(oldFailed)).not.toBeNull(); // failed jobs are kept longer
     } finally {
@@ -253,14 +295,23 @@ describe('database outage', () => {
       const jobs = app.get(JobQueueService);
       const before = await jobs.performLater(StepJob, { mode: 'ok' }, { delayMs: 300 });
       await admin.query(`alter database ${ident} allow_connections false`);
-      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [db.name]);
+      await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`,
+        [db.name],
+      );
       const error = await jobs.performLater(StepJob, { mode: 'ok' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EnqueueFailedError);
-      expect((error as Error).message).toMatch(/Could not enqueue job "step".*Nothing was enqueued/);
+      expect((error as Error).message).toMatch(
+        /Could not enqueue job "step".*Nothing was enqueued/,
+      );
       await admin.query(`alter database ${ident} allow_connections true`);
-      const after = await waitFor(() => jobs.performLater(StepJob, { mode: 'ok' }).catch(() => undefined));
+      const after = await waitFor(() =>
+        jobs.performLater(StepJob, { mode: 'ok' }).catch(() => undefined),
+      );
       for (const id of [before, after]) {
-        await waitFor(async () => (await jobs.find(id))?.state === 'completed', { timeoutMs: 20_000 });
+        await waitFor(async () => (await jobs.find(id))?.state === 'completed', {
+          timeoutMs: 20_000,
+        });
       }
       const counts = await jobs.countByState();
       expect(counts).toEqual([{ queue: 'default', state: 'completed', count: 2 }]);

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { FireTimes } from '../scheduling/fire-times';
 import { TickGuard } from '../scheduling/tick-guard';
 import { randomUUID } from 'node:crypto';
+import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import type { JobRecord, JobState } from '../interfaces';
 import { EnqueueFailedError, JobsError, toError } from '../errors';
@@ -42,6 +43,27 @@ export interface QueueStateCount {
 }
 
 /**
+ * One job ready to be written: validated, serialized and with its account captured (`prepare`'s output,
+ * `insert`'s input). `null` stands for an option left unset.
+ */
+export interface PreparedJob {
+  name: string;
+  queue: string;
+  priority: number;
+  /** The payload as the caller passed it. */
+  payload: unknown;
+  /** Its JSON text: what is stored, and what a worker will validate and perform. */
+  payloadJson: string;
+  /** The captured account; `null` for a global job (or without tenancy). */
+  accountId: string | null;
+  maxAttempts: number;
+  runAt: Date | null;
+  /** Rounded and clamped to `>= 0`. */
+  delayMs: number | null;
+  uniqueKey: string | null;
+}
+
+/**
  * The application's API to the queue: enqueue jobs (now, later, in bulk, inside a transaction), run one
  * inline, look jobs up and cancel them. Inject it anywhere once `JobsModule` is imported.
  */
@@ -49,14 +71,16 @@ export interface QueueStateCount {
 export class JobQueueService {
   private readonly enqueueText: string;
 
+  // `db` and `tickGuard` are only touched by the SQL paths, which a subclass (the testing queue) may
+  // replace; it then passes no database at all.
   constructor(
-    private readonly registry: JobRegistry,
-    private readonly tenancy: TenantContext,
-    private readonly runner: JobRunner,
+    protected readonly registry: JobRegistry,
+    protected readonly tenancy: TenantContext,
+    protected readonly runner: JobRunner,
     private readonly db: JobsDatabase,
     private readonly tickGuard: TickGuard,
     private readonly moduleRef: ModuleRef,
-    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+    @Inject(RESOLVED_JOBS_OPTIONS) protected readonly options: ResolvedJobsOptions,
   ) {
     this.enqueueText = enqueueSql(options.schema, notifyChannel(options.schema));
   }
@@ -278,66 +302,82 @@ export class JobQueueService {
     manager = ambientEntityManager(),
   ): Promise<string[]> {
     if (items.length === 0) return [];
-    const definition = this.registry.forType(job);
-    const cols = {
-      name: [],
-      queue: [],
-      priority: [],
-      payload: [],
-      account: [],
-      attempts: [],
-      runAt: [],
-      delay: [],
-      key: [],
-    } as {
-      [k: string]: unknown[];
-    };
+    const prepared = await this.prepare(this.registry.forType(job), items);
+    return this.insert(prepared, manager);
+  }
+
+  /**
+   * Everything an enqueue does before it touches the database: validates every payload (all of them before
+   * anything is written), serializes it under the size limit and captures each job's account (failing
+   * closed). Throws `InvalidPayloadError` / `MissingTenantError`; returns one prepared job per item, in order.
+   *
+   * A seam for subclasses: the testing queue (`@app/jobs/testing`) records what this returns instead of
+   * inserting it, so tests see the same validation and tenant rules as production.
+   */
+  protected async prepare<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+  ): Promise<PreparedJob[]> {
+    const prepared: PreparedJob[] = [];
     for (const [index, item] of items.entries()) {
       const prefix = items.length > 1 ? `[${index}]` : '';
       await toValidPayload(definition, item.payload, this.options.validatorOptions, prefix);
-      cols.name.push(definition.name);
-      cols.queue.push(item.queue ?? definition.queue);
-      cols.priority.push(item.priority ?? definition.priority);
-      cols.payload.push(serializePayload(definition, item.payload, this.options.maxPayloadBytes));
-      cols.account.push(this.tenancy.captureFor(definition, item.accountId));
-      cols.attempts.push(item.maxAttempts ?? definition.maxAttempts);
-      cols.runAt.push(item.runAt ?? null);
-      cols.delay.push(item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null);
-      cols.key.push(item.uniqueKey ?? null);
+      prepared.push({
+        name: definition.name,
+        queue: item.queue ?? definition.queue,
+        priority: item.priority ?? definition.priority,
+        payload: item.payload,
+        payloadJson: serializePayload(definition, item.payload, this.options.maxPayloadBytes),
+        accountId: this.tenancy.captureFor(definition, item.accountId),
+        maxAttempts: item.maxAttempts ?? definition.maxAttempts,
+        runAt: item.runAt ?? null,
+        delayMs: item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null,
+        uniqueKey: item.uniqueKey ?? null,
+      });
     }
+    return prepared;
+  }
+
+  /**
+   * Writes prepared jobs (all of one job) in one statement, inside `manager`'s transaction when given, and
+   * returns their ids in order; an item whose `uniqueKey` an unfinished job already holds gets that job's id.
+   * Throws `EnqueueFailedError` when the database refuses the insert.
+   */
+  protected async insert(prepared: PreparedJob[], manager?: EntityManager): Promise<string[]> {
+    if (prepared.length === 0) return [];
+    const column = <K extends keyof PreparedJob>(key: K) => prepared.map((p) => p[key]);
     let rows: Array<{ id: string; unique_key: string | null }>;
     try {
       rows = await this.db.query(
         this.enqueueText,
         [
-          cols.name,
-          cols.queue,
-          cols.priority,
-          cols.payload,
-          cols.account,
-          cols.attempts,
-          cols.runAt,
-          cols.delay,
-          cols.key,
+          column('name'),
+          column('queue'),
+          column('priority'),
+          column('payloadJson'),
+          column('accountId'),
+          column('maxAttempts'),
+          column('runAt'),
+          column('delayMs'),
+          column('uniqueKey'),
         ],
         { manager, name: manager ? undefined : `${this.options.schema}.enqueue` },
       );
     } catch (error) {
-      throw new EnqueueFailedError(definition.name, toError(error));
+      throw new EnqueueFailedError(prepared[0].name, toError(error));
     }
-    if (rows.length === items.length) return rows.map((r) => r.id);
-    return this.withExistingIds(job, items, rows, manager);
+    if (rows.length === prepared.length) return rows.map((r) => r.id);
+    return this.withExistingIds(prepared, rows, manager);
   }
 
   /**
    * Some items were deduplicated by `uniqueKey`: return, in item order, the new ids and the ids of the
    * unfinished jobs that already held the other keys.
    */
-  private async withExistingIds<P>(
-    job: JobClass<P>,
-    items: ReadonlyArray<BulkJob<P>>,
+  private async withExistingIds(
+    items: PreparedJob[],
     inserted: Array<{ id: string; unique_key: string | null }>,
-    manager: EnqueueOptions['manager'],
+    manager: EntityManager | undefined,
   ): Promise<string[]> {
     const byKey = new Map(
       inserted.filter((r) => r.unique_key !== null).map((r) => [r.unique_key, r.id]),
@@ -350,10 +390,11 @@ export class JobQueueService {
         { manager },
       );
       for (const row of existing) byKey.set(row.unique_key, row.id);
-      // The holder finished between our insert and this look-up, freeing its key: enqueue those again.
+      // The holder finished between our insert and this look-up, freeing its key: insert those again
+      // (already validated and captured, so straight to the insert).
       const freed = items.filter((i) => i.uniqueKey && !byKey.has(i.uniqueKey));
       if (freed.length > 0) {
-        const ids = await this.enqueue(job, freed, manager);
+        const ids = await this.insert(freed, manager);
         freed.forEach((item, n) => byKey.set(item.uniqueKey as string, ids[n]));
       }
     }

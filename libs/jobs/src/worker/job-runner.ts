@@ -49,6 +49,8 @@ const NEVER_RETRIED = [
  */
 @Injectable()
 export class JobRunner {
+  private readonly loggers = new Map<string, Logger>();
+
   constructor(
     private readonly registry: JobRegistry,
     private readonly tenancy: TenantContext,
@@ -100,6 +102,8 @@ export class JobRunner {
     outer: AbortSignal,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    // Without a timeout the caller's signal is the job's signal: no second controller on the hot path.
+    if (definition.timeoutMs === undefined) return fn(outer);
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer.reason);
     if (outer.aborted) controller.abort(outer.reason);
@@ -107,7 +111,6 @@ export class JobRunner {
     let timer: NodeJS.Timeout | undefined;
     try {
       const work = fn(controller.signal);
-      if (definition.timeoutMs === undefined) return await work;
       const timeoutMs = definition.timeoutMs;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -124,6 +127,12 @@ export class JobRunner {
     }
   }
 
+  private loggerFor(name: string): Logger {
+    let logger = this.loggers.get(name);
+    if (!logger) this.loggers.set(name, (logger = new Logger(`Job ${name}`)));
+    return logger;
+  }
+
   private context(job: JobAttempt, signal: AbortSignal): JobContext {
     return {
       id: job.id,
@@ -133,7 +142,7 @@ export class JobRunner {
       maxAttempts: job.maxAttempts,
       accountId: job.accountId,
       signal,
-      logger: new Logger(`Job ${job.name}`),
+      logger: this.loggerFor(job.name),
       snooze(delayMs: number): never {
         throw new SnoozeSignal(Math.max(0, Math.round(delayMs)));
       },
