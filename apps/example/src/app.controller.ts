@@ -14,7 +14,9 @@ export class AppController {
       description:
         'A small multi-tenant shop. POST /orders enqueues a confirmation job that runs in the ' +
         'account of the request (X-Account-Id header); DELETE /admin/orders/:id audits at once and ' +
-        'deletes in the background. Jobs of disabled accounts fail instead of running.',
+        "deletes in the background. Every 10 minutes (Tokyo time) each active account's confirmed " +
+        'orders are invoiced, and at 08:00 Tokyo time each gets a daily digest. Jobs of disabled ' +
+        'accounts fail instead of running.',
       try: [
         `ACCOUNT=$(curl -s -X POST ${base}/accounts ${json} -d '{"name":"Acme"}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')`,
         `ORDER=$(curl -s -X POST ${base}/orders ${json} ${tenant} -d '{"item":"Teapot","quantity":2,"email":"ada@example.com"}' | sed -E 's/.*"order":\\{"id":"([^"]+)".*/\\1/')`,

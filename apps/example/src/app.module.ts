@@ -1,17 +1,21 @@
 import { DynamicModule, Module, Provider, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
 import { JobsModule } from '@app/jobs';
 import { AccountsModule } from './accounts/accounts.module';
 import { AccountsResolver } from './accounts/accounts.resolver';
+import { ActiveAccountsSource } from './accounts/active-accounts.source';
 import { ACCOUNT_ID_CLS_KEY } from './accounts/current-account.service';
 import { AppController } from './app.controller';
 import { AuditModule } from './audit/audit.module';
 import { dataSourceOptions } from './database/data-source';
 import type { EmbeddedPostgresServer } from './database/embedded-postgres';
 import { EMBEDDED_POSTGRES, EmbeddedPostgresShutdown } from './database/embedded-postgres.shutdown';
+import { DigestModule } from './digest/digest.module';
+import { InvoicesModule } from './invoices/invoices.module';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { MailerModule } from './mailer/mailer.module';
 import { OrdersModule } from './orders/orders.module';
@@ -42,14 +46,23 @@ export class AppModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => ({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),
         }),
+        // Runs the recurring schedules (@Recurring on SendPendingInvoicesJob and SendDailyDigestJob).
+        ScheduleModule.forRoot(),
         JobsModule.forRoot({
-          tenant: { clsKey: ACCOUNT_ID_CLS_KEY, resolver: AccountsResolver },
+          tenant: {
+            clsKey: ACCOUNT_ID_CLS_KEY,
+            resolver: AccountsResolver,
+            // perAccount schedules fan out to the active accounts.
+            accounts: ActiveAccountsSource,
+          },
           worker: { concurrency: 5 },
         }),
         AccountsModule,
         AuditModule,
         MailerModule,
         OrdersModule,
+        InvoicesModule,
+        DigestModule,
         JobsApiModule,
       ],
       controllers: [AppController],

@@ -25,6 +25,16 @@ export class AccountsService {
     return account?.active ? account : null;
   }
 
+  /** Ids of the active accounts, oldest first. */
+  async activeIds(): Promise<string[]> {
+    const rows = await this.accounts.find({
+      select: { id: true },
+      where: { active: true },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map((account) => account.id);
+  }
+
   async setActive(id: string, active: boolean): Promise<Account | null> {
     const account = await this.find(id);
     if (!account) return null;

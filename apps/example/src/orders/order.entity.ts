@@ -10,5 +10,7 @@ export class Order {
   /** Where the confirmation mail goes. */
   @Column('text') email: string;
   @Column({ name: 'confirmed_at', type: 'timestamptz', nullable: true }) confirmedAt: Date | null;
+  /** When the invoice mail was sent (`invoices.send-pending`); `null` until then. */
+  @Column({ name: 'invoiced_at', type: 'timestamptz', nullable: true }) invoicedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -15,6 +15,6 @@ import { OrdersService } from './orders.service';
   imports: [TypeOrmModule.forFeature([Order]), AccountsModule, AuditModule, MailerModule],
   controllers: [OrdersController, AdminOrdersController],
   providers: [OrdersRepository, OrdersService, ConfirmOrderJob, DeleteOrderJob],
-  exports: [OrdersService],
+  exports: [OrdersService, OrdersRepository],
 })
 export class OrdersModule {}

@@ -27,7 +27,9 @@ export class OrdersRepository {
     manager?: EntityManager,
   ): Promise<Order> {
     const orders = this.repository(manager);
-    return orders.save(orders.create({ ...fields, accountId: this.account.id, confirmedAt: null }));
+    return orders.save(
+      orders.create({ ...fields, accountId: this.account.id, confirmedAt: null, invoicedAt: null }),
+    );
   }
 
   findOne(id: string, { manager, lock }: QueryOptions = {}): Promise<Order | null> {
@@ -39,6 +41,45 @@ export class OrdersRepository {
 
   save(order: Order, manager?: EntityManager): Promise<Order> {
     return this.repository(manager).save(order);
+  }
+
+  /**
+   * Locks the oldest confirmed order that has no invoice yet, skipping rows another transaction holds
+   * (`for update skip locked`), so concurrent invoice runs each take different orders. Requires `manager`
+   * (a transaction); the row stays locked until it ends. `null` when none is left.
+   */
+  lockNextUninvoiced(manager: EntityManager): Promise<Order | null> {
+    return manager
+      .getRepository(Order)
+      .createQueryBuilder('o')
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .where('o.account_id = :accountId', { accountId: this.account.id })
+      .andWhere('o.confirmed_at is not null')
+      .andWhere('o.invoiced_at is null')
+      .orderBy('o.confirmed_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .limit(1)
+      .getOne();
+  }
+
+  /** Records that the order's invoice was sent (database clock). */
+  async markInvoiced(id: string, manager?: EntityManager): Promise<void> {
+    await this.repository(manager).update(
+      { id, accountId: this.account.id },
+      { invoicedAt: () => 'now()' },
+    );
+  }
+
+  /** The orders created in the last `hours` hours (database clock), oldest first. */
+  createdInLast(hours: number): Promise<Order[]> {
+    return this.orders
+      .createQueryBuilder('o')
+      .where('o.account_id = :accountId', { accountId: this.account.id })
+      .andWhere('o.created_at > now() - make_interval(hours => :hours)', { hours })
+      .orderBy('o.created_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .getMany();
   }
 
   /** Deletes the order; `false` when the current account has no such order (e.g. already deleted). */

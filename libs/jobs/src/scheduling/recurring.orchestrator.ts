@@ -178,11 +178,7 @@ export class RecurringOrchestrator implements OnApplicationBootstrap, BeforeAppl
           `${where}: perAccount needs a tenant-scoped job, but the job is tenant: 'none'.`,
         );
       }
-      if (options.perAccount && !this.options.tenant?.accounts) {
-        throw new JobDefinitionError(
-          `${where}: perAccount needs an account source: set tenant.accounts in JobsModule options.`,
-        );
-      }
+      if (options.perAccount) this.accounts(where); // fail at startup, not at the first tick
       if (
         !options.perAccount &&
         definition.tenant === 'required' &&
@@ -226,12 +222,27 @@ export class RecurringOrchestrator implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
-  private accounts(): AccountSource {
-    if (!this.accountSource) {
-      const source = this.options.tenant?.accounts as Type<AccountSource> | AccountSource;
-      this.accountSource =
-        typeof source === 'function' ? this.moduleRef.get(source, { strict: false }) : source;
+  /** The app's account source for `perAccount` fan-out; throws a startup error naming `where` if absent. */
+  private accounts(where = 'a perAccount schedule'): AccountSource {
+    if (this.accountSource) return this.accountSource;
+    const source = this.options.tenant?.accounts;
+    if (!source) {
+      throw new JobDefinitionError(
+        `${where}: perAccount needs an account source: set tenant.accounts in JobsModule options.`,
+      );
     }
-    return this.accountSource as AccountSource; // presence checked when schedules were collected
+    let resolved: AccountSource;
+    try {
+      resolved =
+        typeof source === 'function'
+          ? this.moduleRef.get(source as Type<AccountSource>, { strict: false })
+          : source;
+    } catch {
+      throw new JobDefinitionError(
+        `${where}: tenant.accounts names ${(source as Type<AccountSource>).name}, which no module ` +
+          `provides. Add it to the providers of a module the app imports.`,
+      );
+    }
+    return (this.accountSource = resolved);
   }
 }
