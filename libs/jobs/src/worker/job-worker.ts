@@ -223,7 +223,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const room = concurrency + prefetch;
     const batchThreshold = Math.max(1, Math.ceil(room / 2));
     while (this.running) {
-      const free = room - this.active.size - this.buffer.length;
+      // Completions not yet flushed still hold their rows: count them, so a worker never holds more
+      // than concurrency + prefetch jobs.
+      const free = room - this.active.size - this.buffer.length - this.completions.length;
       const worthClaiming = free >= batchThreshold || (free > 0 && this.buffer.length === 0);
       if (!worthClaiming) {
         await this.sleep(pollIntervalMs);

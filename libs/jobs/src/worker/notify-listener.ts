@@ -46,8 +46,7 @@ export class NotifyListener {
     if (this.stopped) return;
     let client: PoolClient | undefined;
     try {
-      client = await this.db.connect();
-      client.on('error', (error) => this.drop(client as PoolClient, error));
+      client = await this.db.connect((error, failed) => this.drop(failed, error));
       client.on('notification', (n) => this.handlers[n.channel]?.(n.payload ?? ''));
       for (const channel of Object.keys(this.handlers)) await client.query(`listen "${channel}"`);
       if (this.stopped) {

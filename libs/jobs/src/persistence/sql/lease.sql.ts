@@ -25,7 +25,8 @@ export function deleteWorkerSql(schema: string): string {
 
 /**
  * Return jobs whose lease expired to the queue, or fail them when their attempts are used up (the attempt
- * was counted at claim). `skip locked` lets several rescuers run at once without blocking each other or a
+ * was counted at claim). `run_at` is left alone so a rescued job keeps its place instead of waiting
+ * behind the whole backlog. `skip locked` lets several rescuers run at once without blocking each other or a
  * worker that is finishing one of those rows right now. Also forgets workers silent for 10 leases.
  */
 export function rescueSql(schema: string): string {
@@ -47,7 +48,6 @@ export function rescueSql(schema: string): string {
     update "${schema}".jobs j
     set state = case when j.attempts >= j.max_attempts then 'failed' else 'available' end,
         finished_at = case when j.attempts >= j.max_attempts then now() end,
-        run_at = now(),
         last_error = err.e || jsonb_build_object('attempt', j.attempts, 'lockedBy', j.locked_by),
         errors = j.errors || jsonb_build_array(err.e || jsonb_build_object('attempt', j.attempts, 'lockedBy', j.locked_by)),
         locked_by = null, locked_until = null
