@@ -26,7 +26,10 @@ export interface WorkerOptions {
   queues?: string[];
   /** Polling interval, the safety net behind LISTEN/NOTIFY and the clock for delayed jobs. Default `1000`. */
   pollIntervalMs?: number;
-  /** Extra jobs claimed ahead of free slots, held in a local buffer. Default: `concurrency`. */
+  /**
+   * Jobs claimed ahead of free slots, held in a local buffer (their leases are kept alive). Default:
+   * adaptive, about 100 ms of work at the current finish rate, between `concurrency` and 1,000.
+   */
   prefetch?: number;
   /** How long a claimed job is leased before another worker may rescue it. Default `60_000`. */
   leaseMs?: number;

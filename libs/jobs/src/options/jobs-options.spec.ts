@@ -29,7 +29,7 @@ describe('resolveJobsOptions', () => {
         concurrency: 10,
         queues: ['*'],
         pollIntervalMs: 1_000,
-        prefetch: 10,
+        prefetch: undefined,
         leaseMs: 60_000,
         heartbeatIntervalMs: 10_000,
         rescueIntervalMs: 30_000,
@@ -88,10 +88,11 @@ describe('resolveJobsOptions', () => {
       expect(DEFAULT_BACKOFF.baseMs).toBe(1_000);
     });
 
-    it('defaults prefetch to the configured concurrency', () => {
+    it('leaves prefetch unset (adaptive) unless given', () => {
       const r = resolveJobsOptions({ worker: { concurrency: 3 } });
       expect(r.worker.concurrency).toBe(3);
-      expect(r.worker.prefetch).toBe(3);
+      expect(r.worker.prefetch).toBeUndefined();
+      expect(resolveJobsOptions({ worker: { prefetch: 7 } }).worker.prefetch).toBe(7);
     });
 
     it('keeps every given value', () => {

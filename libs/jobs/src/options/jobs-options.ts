@@ -7,7 +7,10 @@ export interface ResolvedJobsOptions {
   schema: string;
   runMigrations: boolean;
   tenant: JobsModuleOptions['tenant'];
-  worker: Required<NonNullable<JobsModuleOptions['worker']>>;
+  worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch'>> & {
+    /** `undefined`: adaptive. */
+    prefetch: number | undefined;
+  };
   defaults: {
     queue: string;
     priority: number;
@@ -51,7 +54,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       concurrency,
       queues: worker.queues ?? ['*'],
       pollIntervalMs: worker.pollIntervalMs ?? 1_000,
-      prefetch: worker.prefetch ?? concurrency,
+      prefetch: worker.prefetch,
       leaseMs: worker.leaseMs ?? 60_000,
       heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 10_000,
       rescueIntervalMs: worker.rescueIntervalMs ?? 30_000,
@@ -104,7 +107,7 @@ function validate(o: ResolvedJobsOptions): void {
   }
   const w = o.worker;
   positiveInt('worker.concurrency', w.concurrency);
-  nonNegativeInt('worker.prefetch', w.prefetch);
+  if (w.prefetch !== undefined) nonNegativeInt('worker.prefetch', w.prefetch);
   positiveInt('worker.pollIntervalMs', w.pollIntervalMs);
   positiveInt('worker.leaseMs', w.leaseMs);
   positiveInt('worker.heartbeatIntervalMs', w.heartbeatIntervalMs);

@@ -6,6 +6,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { JobRegistry } from '../discovery/job.registry';
 import { JobCancelledError, toError, WorkerShutdownError } from '../errors';
@@ -53,6 +54,7 @@ interface Completion {
 }
 
 const STACK_LIMIT = 4_000;
+const MAX_ADAPTIVE_PREFETCH = 1_000;
 /** Recurring tick records are kept 30 days: long enough for any schedule's missed-tick check. */
 const TICK_RETENTION_MS = 30 * 86_400_000;
 
@@ -91,6 +93,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private rescueTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private dbFailures = 0;
+  /** Jobs finished per second (smoothed), for adaptive prefetch. */
+  private finishRate = 0;
+  private finishedInWindow = 0;
+  private rateWindowStart = performance.now();
 
   constructor(
     private readonly db: JobsDatabase,
@@ -213,20 +219,20 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /**
-   * Claims while there is room. A claim asks for every free slot plus the prefetch buffer, but only once
-   * at least half of that room is free (or the buffer ran dry), so a busy worker claims in batches rather
-   * than one row per finished job. An empty claim means no due job: sleep until a NOTIFY, a freed slot, or
-   * the poll interval.
+   * Claims while there is room. Room is `concurrency` plus a prefetch buffer; a claim asks for all the
+   * free room, but only once at least half of it is free (or the buffer ran dry), so a busy worker claims
+   * in batches rather than one row per finished job. An empty claim means no due job: sleep until a
+   * NOTIFY, a freed slot, or the poll interval.
    */
   private async fetchLoop(): Promise<void> {
-    const { concurrency, prefetch, pollIntervalMs } = this.options.worker;
-    const room = concurrency + prefetch;
-    const batchThreshold = Math.max(1, Math.ceil(room / 2));
+    const { concurrency, pollIntervalMs } = this.options.worker;
     while (this.running) {
+      const room = concurrency + this.prefetch();
       // Completions not yet flushed still hold their rows: count them, so a worker never holds more
-      // than concurrency + prefetch jobs.
+      // than its room.
       const free = room - this.active.size - this.buffer.length - this.completions.length;
-      const worthClaiming = free >= batchThreshold || (free > 0 && this.buffer.length === 0);
+      const worthClaiming =
+        free >= Math.ceil(room / 2) || (free > 0 && this.buffer.length === 0);
       if (!worthClaiming) {
         await this.sleep(pollIntervalMs);
         continue;
@@ -247,6 +253,27 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.dispatch();
       if (claimed.length < free) await this.sleep(pollIntervalMs);
     }
+  }
+
+  /**
+   * The prefetch buffer: the configured `worker.prefetch`, or else adaptive. Adaptive prefetch holds about
+   * 100 ms of work at the rate jobs are finishing (at least `concurrency`, at most 1,000): fast jobs are
+   * claimed in large batches (few round-trips and commits per job), while slow jobs are not hoarded by one
+   * worker when others could start them.
+   */
+  private prefetch(): number {
+    const fixed = this.options.worker.prefetch;
+    if (fixed !== undefined) return fixed;
+    const now = performance.now();
+    const elapsed = now - this.rateWindowStart;
+    if (elapsed >= 100) {
+      const instant = (this.finishedInWindow * 1_000) / elapsed;
+      this.finishRate = this.finishRate === 0 ? instant : 0.5 * this.finishRate + 0.5 * instant;
+      this.finishedInWindow = 0;
+      this.rateWindowStart = now;
+    }
+    const { concurrency } = this.options.worker;
+    return Math.min(MAX_ADAPTIVE_PREFETCH, Math.max(concurrency, Math.ceil(this.finishRate / 10)));
   }
 
   private databaseBackoff(what: string, error: unknown): number {
@@ -302,6 +329,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       )
       .finally(() => {
         if (this.active.get(job.id) === entry) this.active.delete(job.id);
+        this.finishedInWindow++;
         this.dispatch();
         this.wake();
       });
