@@ -404,6 +404,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         [batch.map((c) => c.id), batch.map((c) => c.attempt), batch.map((c) => c.result), this.id],
         { name: `${this.options.schema}.complete` },
       );
+      this.wake(); // their room is free now: the fetch loop may be waiting for it
     } catch (error) {
       // Keep them: the next flush retries. If the lease runs out first, the job is rescued and re-run
       // (at-least-once), and this worker's late completion is fenced out.

@@ -25,8 +25,7 @@ export function claimSql(schema: string, filterQueues: boolean): string {
         started_at = now()
     from next
     where j.id = next.id
-    returning j.id::text as id, j.name, j.queue, j.priority, j.payload, j.account_id,
-              j.attempts, j.max_attempts, j.run_at, j.created_at`;
+    returning j.id::text as id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts`;
 }
 
 /** When the next delayed job becomes due, so an idle worker can sleep exactly until then. */

@@ -1,0 +1,273 @@
+/**
+ * `npm run bench [-- flags]`: compares nest-tenant-jobs with graphile-worker, pg-boss and BullMQ on this
+ * machine's PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) and Redis
+ * (BENCH_REDIS_URL, default redis://127.0.0.1:6379), following shared/design/BENCHMARK.md. Progress goes
+ * to stderr; the markdown report to stdout and bench/results/<date>.md (+ .json, + -ratios.png chart).
+ *
+ * Flags:
+ *   --runs <n>        runs per figure, median reported (default 3)
+ *   --quick           smoke test: 1 run, N = 5,000, fewer latency jobs, short ceiling
+ *   --large           drain N = 200,000 (default 20,000)
+ *   --systems a,b     only these systems (ids: see systems/index.ts; ours always included)
+ *   --skip-scale      no 2- and 4-process drains
+ *   --skip-ceiling    no pgbench ceiling
+ *   --diagnose        count our library's statements and claim sizes in the 1-process drain
+ *   --out <dir>       results directory (default bench/results)
+ */
+import { REPO_ROOT } from './support/paths'; // first: registers the @app/jobs alias
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findPgbench, measureCeiling } from './ceiling';
+import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
+import {
+  addSample,
+  BenchConfigSummary,
+  BenchResults,
+  renderMarkdown,
+  SystemResult,
+} from './report';
+import { writeRatioChart } from './chart';
+import { benchDatabaseUrl, dropAllScratch } from './support/database';
+import { describeEnvironment } from './support/environment';
+import { deleteQueueKeys } from './support/redis';
+import { OURS, SYSTEMS, systemById } from './systems';
+import type { SystemSpec } from './systems/types';
+
+const CEILING_CLIENTS = 2;
+const CEILING_BATCH = 100;
+
+interface Cli {
+  config: BenchConfigSummary;
+  systems: SystemSpec[];
+  skipCeiling: boolean;
+  outDir: string;
+}
+
+function parseCli(argv: string[]): Cli {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      large: { type: 'boolean', default: false },
+      systems: { type: 'string' },
+      'skip-scale': { type: 'boolean', default: false },
+      'skip-ceiling': { type: 'boolean', default: false },
+      diagnose: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const quick = values.quick ?? false;
+  const large = values.large ?? false;
+  const runs = values.runs !== undefined ? Number(values.runs) : quick ? 1 : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
+  const ids = values.systems
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const systems = ids ? [OURS, ...ids.filter((id) => id !== OURS)].map(systemById) : [...SYSTEMS];
+  const config: BenchConfigSummary = {
+    runs,
+    quick,
+    large,
+    enqueueOneN: quick ? 1_000 : 2_000,
+    enqueueBulkN: quick ? 5_000 : 20_000,
+    bulkBatch: 1_000,
+    drainN: large ? 200_000 : quick ? 5_000 : 20_000,
+    latencyJobs: quick ? 50 : 200,
+    scaleProcesses: values['skip-scale'] ? [1] : [1, 2, 4],
+    ceilingSeconds: quick ? 3 : 10,
+    diagnose: values.diagnose ?? false,
+  };
+  return {
+    config,
+    systems,
+    skipCeiling: values['skip-ceiling'] ?? false,
+    outDir: resolve(REPO_ROOT, values.out ?? 'bench/results'),
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const { config } = cli;
+  const tag = `bench_${Date.now().toString(36)}`;
+  const phase: PhaseConfig = { ...config, tag };
+  installCleanup(tag);
+
+  const startedAt = new Date();
+  log(
+    `PostgreSQL ${redact(benchDatabaseUrl())}; tag ${tag}; ${config.runs} run(s); drain N=${config.drainN}`,
+  );
+  const environment = await describeEnvironment();
+  const results: BenchResults = {
+    date: localDate(startedAt),
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    config,
+    environment,
+    loadAverage: { atStart: loadavg(), atEnd: [] },
+    ceiling: null,
+    systems: cli.systems.map((s): SystemResult => ({
+      id: s.id,
+      label: s.label,
+      backend: s.backend,
+      config: s.config,
+      samples: {},
+    })),
+  };
+  const pgbench = cli.skipCeiling ? null : findPgbench();
+  if (!cli.skipCeiling && !pgbench) log('pgbench not found: SQL-only ceiling skipped');
+
+  try {
+    for (let run = 1; run <= config.runs; run++) {
+      if (pgbench) {
+        const c = await measureCeiling(
+          pgbench,
+          `${tag}_pgbench_${run}`,
+          config.ceilingSeconds,
+          join(REPO_ROOT, 'bench', '.work'),
+        );
+        results.ceiling ??= {
+          rowsPerSec: [],
+          tps: [],
+          seconds: config.ceilingSeconds,
+          clients: CEILING_CLIENTS,
+          batch: CEILING_BATCH,
+        };
+        results.ceiling.rowsPerSec.push(c.rowsPerSec);
+        results.ceiling.tps.push(c.tps);
+        log(`run ${run}: SQL ceiling ${Math.round(c.rowsPerSec)} rows/s`);
+      }
+      // Rotate the order each run so that no system always goes first (or last) on a drifting machine.
+      const order = cli.systems.map((_, i) => cli.systems[(i + run - 1) % cli.systems.length]);
+      for (const spec of order) {
+        const result = results.systems[cli.systems.indexOf(spec)];
+        try {
+          await runSystem(spec, result, phase, config, run);
+        } catch (error) {
+          // One system failing one run must not lose every other figure: record it and go on.
+          const message = (error as Error).message;
+          (result.failures ??= []).push(`run ${run}: ${message}`);
+          log(`run ${run}: ${spec.id} FAILED: ${(error as Error).stack ?? message}`);
+        }
+      }
+    }
+  } finally {
+    await cleanup(tag);
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.loadAverage.atEnd = loadavg();
+  const suffix = config.quick ? '-quick' : config.large ? '-large' : '';
+  mkdirSync(cli.outDir, { recursive: true });
+  const base = join(cli.outDir, `${results.date}${suffix}`);
+  const chart = results.systems.length > 1 ? writeRatioChart(results, `${base}-ratios`) : null;
+  if (chart?.note) log(chart.note);
+  const markdown = renderMarkdown(results, chart?.png ? relative(cli.outDir, chart.png) : null);
+  writeFileSync(`${base}.md`, markdown);
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${markdown}\n`);
+  log(
+    `wrote ${relative(REPO_ROOT, base)}.md, .json${chart?.png ? `, ${relative(REPO_ROOT, chart.png)}` : ''}`,
+  );
+}
+
+async function runSystem(
+  spec: SystemSpec,
+  result: SystemResult,
+  phase: PhaseConfig,
+  config: BenchConfigSummary,
+  run: number,
+): Promise<void> {
+  const enqueue = await measureEnqueue(spec, phase);
+  addSample(result, 'enqueueOne', enqueue.oneJobsPerSec);
+  addSample(result, 'enqueueBulk', enqueue.bulkJobsPerSec);
+
+  const drain = await measureDrain(spec, phase, 1);
+  addSample(result, 'drain', drain.jobsPerSec);
+  addSample(result, 'rssMb', drain.maxRssMb);
+  addSample(result, 'commitsPerJob', drain.commitsPerJob);
+  addSample(result, 'workerCpuMsPerJob', drain.workerCpuMsPerJob);
+  addSample(result, 'storeCpuMsPerJob', drain.storeCpuMsPerJob);
+  addSample(result, 'eventLoopUtilization', drain.eventLoopUtilization);
+  if (drain.performed !== phase.drainN)
+    log(`${spec.id}: ${drain.performed} jobs performed for ${phase.drainN} enqueued`);
+  const report = drain.reports[0];
+  if (report?.statements) {
+    (result.diagnostics ??= []).push({
+      run,
+      elapsedMs: drain.elapsedMs,
+      statements: report.statements,
+      claimSizes: report.claimSizes ?? {},
+    });
+  }
+
+  const latency = await measureLatency(spec, phase);
+  addSample(result, 'latencyP50', latency.p50Ms);
+  addSample(result, 'latencyP95', latency.p95Ms);
+
+  const scale: string[] = [];
+  if (spec.scale) {
+    for (const processes of config.scaleProcesses.filter((p) => p > 1)) {
+      const d = await measureDrain(spec, phase, processes);
+      addSample(result, processes === 2 ? 'scale2' : 'scale4', d.jobsPerSec);
+      scale.push(`${processes}p ${Math.round(d.jobsPerSec)}/s`);
+    }
+  }
+  log(
+    `run ${run}: ${spec.id}: enqueue ${Math.round(enqueue.oneJobsPerSec)}/s, bulk ${Math.round(enqueue.bulkJobsPerSec)}/s; ` +
+      `drain ${Math.round(drain.jobsPerSec)}/s (${drain.commitsPerJob?.toFixed(3) ?? '—'} commits/job, ` +
+      `${drain.maxRssMb.toFixed(0)} MiB, worker CPU ${drain.workerCpuMsPerJob.toFixed(3)} ms/job, ` +
+      `store CPU ${drain.storeCpuMsPerJob?.toFixed(3) ?? '—'} ms/job, ELU ${drain.eventLoopUtilization.toFixed(2)}); ` +
+      `latency p50 ${latency.p50Ms.toFixed(2)} ms p95 ${latency.p95Ms.toFixed(2)} ms` +
+      (scale.length ? `; ${scale.join(', ')}` : ''),
+  );
+}
+
+/** Drops every database of this run and deletes every Redis key of its queues. */
+async function cleanup(tag: string): Promise<void> {
+  const dropped = await dropAllScratch(tag);
+  const keys = await deleteQueueKeys(`${tag}*`);
+  if (dropped.length > 0 || keys > 0)
+    log(`cleanup: dropped ${dropped.length} leftover database(s), ${keys} Redis key(s)`);
+}
+
+function installCleanup(tag: string): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: cleaning up`);
+    // Worker processes exit on their own when the IPC channel closes.
+    cleanup(tag)
+      .catch((error) => log(`cleanup failed: ${(error as Error).message}`))
+      .finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function localDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+main().then(
+  // Some clients keep timers alive for a moment after closing; the work is done.
+  () => process.exit(0),
+  (error) => {
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);
