@@ -1,23 +1,55 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** Connections of the worker's own pool: the fetch loop, completion flushes, LISTEN, and failures. */
+const WORKER_POOL_SIZE = 4;
+
 /**
- * The library's door to PostgreSQL: the app's TypeORM DataSource, its connection pool for the hot path,
- * and the caller's EntityManager when an enqueue joins a transaction.
+ * The library's door to PostgreSQL: the app's TypeORM DataSource and its `pg` pool (enqueues, look-ups,
+ * and the caller's EntityManager when an enqueue joins a transaction), plus a small pool of the worker's
+ * own for its statements. Statements go straight to `pg` (no QueryRunner per call, and named prepared
+ * statements so PostgreSQL plans each once per connection).
  *
- * Hot-path statements go straight to the `pg` pool TypeORM owns (no QueryRunner per call, and named
- * prepared statements so PostgreSQL plans each once per connection); nothing opens a pool of its own, so
- * the app's pool size and credentials are the only ones to configure.
+ * The worker's pool is derived from the app's (same credentials, host, SSL), so there is nothing more to
+ * configure. Its connections commit with `synchronous_commit = off`: a claim, completion, failure,
+ * heartbeat or rescue does not wait for the WAL flush. That is safe because each of those writes can be
+ * lost in a PostgreSQL crash without losing a job: a lost claim leaves the job available, a lost
+ * completion or failure leaves it running until its lease expires and it is rescued and run again, which
+ * at-least-once delivery already allows. Enqueues keep the app's durable commits: an enqueue that
+ * returned is never lost. A separate pool also means app load cannot starve the worker of connections.
  */
-export class JobsDatabase {
-  private guarded = false;
+export class JobsDatabase implements OnApplicationShutdown {
+  private readonly guardedPools = new WeakSet<Pool>();
+  private workerPoolInstance: Pool | undefined;
 
   constructor(readonly dataSource: DataSource) {}
 
   private get pool(): Pool {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    if (!this.guarded) this.guard(pool);
+    if (!this.guardedPools.has(pool)) this.guard(pool);
     return pool;
+  }
+
+  private get workerPool(): Pool {
+    if (!this.workerPoolInstance) {
+      const app = this.pool;
+      const config = (app as unknown as { options: PoolConfig }).options;
+      const PoolClass = app.constructor as new (config: PoolConfig) => Pool;
+      const options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
+      this.workerPoolInstance = new PoolClass({ ...config, max: WORKER_POOL_SIZE, options });
+      // An idle connection that dies (server restart) is discarded by the pool, which then emits 'error';
+      // unheard, that event would crash the process. The next query simply opens a new connection.
+      this.workerPoolInstance.on('error', () => undefined);
+      this.guard(this.workerPoolInstance);
+    }
+    return this.workerPoolInstance;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const pool = this.workerPoolInstance;
+    this.workerPoolInstance = undefined;
+    await pool?.end();
   }
 
   /**
@@ -28,7 +60,7 @@ export class JobsDatabase {
    * fails the query in flight, which the caller already handles (retry, backoff, lease rescue).
    */
   private guard(pool: Pool): void {
-    this.guarded = true;
+    this.guardedPools.add(pool);
     const ignore = () => undefined;
     pool.on('acquire', (client) => {
       if (client.listeners('error').includes(ignore)) return;
@@ -36,27 +68,31 @@ export class JobsDatabase {
     });
   }
 
-  /** Runs a statement on the pool, or on `manager`'s connection (and transaction) when given. */
+  /**
+   * Runs a statement on the app's pool, on `manager`'s connection (and transaction) when given, or on the
+   * worker's pool with `worker: true`.
+   */
   async query<T extends QueryResultRow>(
     text: string,
     values: unknown[],
-    options: { name?: string; manager?: EntityManager } = {},
+    options: { name?: string; manager?: EntityManager; worker?: boolean } = {},
   ): Promise<T[]> {
     if (options.manager) {
       return (await options.manager.query(text, values)) as T[];
     }
-    const result = await this.pool.query<T>({ name: options.name, text, values });
+    const pool = options.worker ? this.workerPool : this.pool;
+    const result = await pool.query<T>({ name: options.name, text, values });
     return result.rows;
   }
 
   /**
-   * A dedicated connection (for LISTEN). The caller must release it. `onError` is attached inside pg's
+   * A dedicated connection of the worker's pool (for LISTEN). The caller must release it. `onError` is attached inside pg's
    * callback, before any other event can be delivered, so an error on a fresh connection cannot go
    * unhandled.
    */
   connect(onError: (error: Error, client: PoolClient) => void): Promise<PoolClient> {
     return new Promise((resolve, reject) => {
-      this.pool.connect((error, client) => {
+      this.workerPool.connect((error, client) => {
         if (error || !client) return reject(error ?? new Error('No client'));
         client.on('error', (e: Error) => onError(e, client));
         resolve(client);

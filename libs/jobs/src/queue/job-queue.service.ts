@@ -13,7 +13,7 @@ import { SnoozeSignal } from '../errors/snooze.signal';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
 import type { ResolvedJobsOptions } from '../options/jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
-import { enqueueSql, findByUniqueKeysSql } from '../persistence/sql/enqueue.sql';
+import { enqueueDocument, enqueueSql, findByUniqueKeysSql } from '../persistence/sql/enqueue.sql';
 import { listFailedSql, purgeFinished } from '../persistence/sql/operations.sql';
 import { JobRunner } from '../worker/job-runner';
 import { TenantContext } from '../tenancy/tenant-context';
@@ -345,24 +345,12 @@ export class JobQueueService {
    */
   protected async insert(prepared: PreparedJob[], manager?: EntityManager): Promise<string[]> {
     if (prepared.length === 0) return [];
-    const column = <K extends keyof PreparedJob>(key: K) => prepared.map((p) => p[key]);
     let rows: Array<{ id: string; unique_key: string | null }>;
     try {
-      rows = await this.db.query(
-        this.enqueueText,
-        [
-          column('name'),
-          column('queue'),
-          column('priority'),
-          column('payloadJson'),
-          column('accountId'),
-          column('maxAttempts'),
-          column('runAt'),
-          column('delayMs'),
-          column('uniqueKey'),
-        ],
-        { manager, name: manager ? undefined : `${this.options.schema}.enqueue` },
-      );
+      rows = await this.db.query(this.enqueueText, [enqueueDocument(prepared)], {
+        manager,
+        name: manager ? undefined : `${this.options.schema}.enqueue`,
+      });
     } catch (error) {
       throw new EnqueueFailedError(prepared[0].name, toError(error));
     }

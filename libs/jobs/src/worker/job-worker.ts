@@ -6,6 +6,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { QueryResultRow } from 'pg';
 import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { JobRegistry } from '../discovery/job.registry';
@@ -231,8 +232,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       // Completions not yet flushed still hold their rows: count them, so a worker never holds more
       // than its room.
       const free = room - this.active.size - this.buffer.length - this.completions.length;
-      const worthClaiming =
-        free >= Math.ceil(room / 2) || (free > 0 && this.buffer.length === 0);
+      const worthClaiming = free >= Math.ceil(room / 2) || (free > 0 && this.buffer.length === 0);
       if (!worthClaiming) {
         await this.sleep(pollIntervalMs);
         continue;
@@ -276,6 +276,15 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     return Math.min(MAX_ADAPTIVE_PREFETCH, Math.max(concurrency, Math.ceil(this.finishRate / 10)));
   }
 
+  /** Every statement of the worker runs on the worker's own pool (see JobsDatabase). */
+  private query<T extends QueryResultRow>(
+    text: string,
+    values: unknown[],
+    options: { name?: string } = {},
+  ): Promise<T[]> {
+    return this.db.query<T>(text, values, { ...options, worker: true });
+  }
+
   private databaseBackoff(what: string, error: unknown): number {
     this.dbFailures++;
     const delay = Math.min(
@@ -292,7 +301,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const w = this.options.worker;
     const values: unknown[] = [limit, this.id, w.leaseMs];
     if (!this.allQueues) values.push(w.queues);
-    const rows = await this.db.query<ClaimedRow>(this.sql.claim, values, {
+    const rows = await this.query<ClaimedRow>(this.sql.claim, values, {
       name: `${this.options.schema}.claim`,
     });
     return rows.map((r) => ({
@@ -355,7 +364,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       return;
     }
     if (outcome.kind === 'snoozed') {
-      await this.db.query(this.sql.snooze, [job.id, this.id, job.attempt, outcome.delayMs]);
+      await this.query(this.sql.snooze, [job.id, this.id, job.attempt, outcome.delayMs]);
       return;
     }
     const { error } = outcome;
@@ -376,13 +385,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       `Job ${job.name} #${job.id} attempt ${job.attempt}/${job.maxAttempts} failed: ${error.message}` +
         (retry ? `; retrying in ${delay} ms` : '; giving up'),
     );
-    await this.db.query(
-      this.sql.fail,
-      [job.id, this.id, job.attempt, JSON.stringify(record), delay],
-      {
-        name: `${this.options.schema}.fail`,
-      },
-    );
+    await this.query(this.sql.fail, [job.id, this.id, job.attempt, JSON.stringify(record), delay], {
+      name: `${this.options.schema}.fail`,
+    });
   }
 
   /** Completions of one tick go out in one statement; one in flight at a time, the next batch queued behind it. */
@@ -399,7 +404,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const batch = this.completions.splice(0);
     if (batch.length === 0) return;
     try {
-      await this.db.query(
+      await this.query(
         this.sql.complete,
         [batch.map((c) => c.id), batch.map((c) => c.attempt), batch.map((c) => c.result), this.id],
         { name: `${this.options.schema}.complete` },
@@ -417,7 +422,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async release(jobs: JobAttempt[]): Promise<void> {
     if (jobs.length === 0) return;
     try {
-      await this.db.query(this.sql.release, [
+      await this.query(this.sql.release, [
         jobs.map((j) => j.id),
         jobs.map((j) => j.attempt),
         this.id,
@@ -442,7 +447,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       await this.registerWorker();
       const ids = this.heldIds();
       if (ids.length > 0)
-        await this.db.query(this.sql.heartbeat, [ids, this.id, this.options.worker.leaseMs]);
+        await this.query(this.sql.heartbeat, [ids, this.id, this.options.worker.leaseMs]);
     } catch (error) {
       this.logger.warn(`Heartbeat failed: ${toError(error).message}`);
     }
@@ -450,7 +455,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async rescue(): Promise<void> {
     try {
-      const rows = await this.db.query<{ id: string; state: string }>(this.sql.rescue, [
+      const rows = await this.query<{ id: string; state: string }>(this.sql.rescue, [
         this.options.worker.leaseMs,
       ]);
       if (rows.length > 0) {
@@ -471,9 +476,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     ] as const;
     try {
       for (const [state, ms] of rules) {
-        await purgeFinished((t, v) => this.db.query(t, v), this.options.schema, [state], ms);
+        await purgeFinished((t, v) => this.query(t, v), this.options.schema, [state], ms);
       }
-      await this.db.query(purgeTicksSql(this.options.schema), [TICK_RETENTION_MS]);
+      await this.query(purgeTicksSql(this.options.schema), [TICK_RETENTION_MS]);
     } catch (error) {
       this.logger.warn(`Retention sweep failed: ${toError(error).message}`);
     }
@@ -481,7 +486,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async registerWorker(): Promise<void> {
     const w = this.options.worker;
-    await this.db.query(upsertWorkerSql(this.options.schema), [
+    await this.query(upsertWorkerSql(this.options.schema), [
       this.id,
       hostname(),
       process.pid,
@@ -492,7 +497,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async unregisterWorker(): Promise<void> {
     try {
-      await this.db.query(deleteWorkerSql(this.options.schema), [this.id]);
+      await this.query(deleteWorkerSql(this.options.schema), [this.id]);
     } catch (error) {
       this.logger.warn(`Could not remove worker row: ${toError(error).message}`);
     }
