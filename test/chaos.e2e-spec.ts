@@ -12,8 +12,9 @@
 import { TestingModule } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { EnqueueFailedError, JobQueueService } from '@app/jobs';
 import {
@@ -25,10 +26,11 @@ import {
   ChaosPoisonJob,
   POISON_MAX_ATTEMPTS,
 } from './chaos/chaos-jobs';
-import { ChaosPostgres } from './chaos/postgres-server';
 import { buildWorker, WorkerCommand, WorkerExit, WorkerPool } from './chaos/worker-pool';
 import { createTestDatabase, waitFor } from './support/database';
+import { DATA_ROOT, isAlive, startEmbeddedPostgres } from './support/embedded-postgres';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 
 const JOBS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,12 +38,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 const logDir = mkdtempSync(join(tmpdir(), 'jobs-chaos-'));
 // Inside the repository, so that the transpiled worker resolves node_modules.
-const buildDir = resolve(
-  __dirname,
-  '..',
-  '.data',
-  `chaos-build-${process.pid}-${randomBytes(4).toString('hex')}`,
-);
+const buildDir = join(DATA_ROOT, `chaos-build-${process.pid}-${randomBytes(4).toString('hex')}`);
 let worker: WorkerCommand;
 const cleanups: Array<() => Promise<unknown>> = [];
 let failures = 0;
@@ -255,15 +252,6 @@ async function stopWorkers(run: ChaosRun): Promise<WorkerExit[]> {
   return exits;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Worker exits the test did not cause. */
 const unexpectedExits = (run: ChaosRun) => run.workers.exits.filter((e) => !e.expected);
 
@@ -415,9 +403,19 @@ describe('chaos: PostgreSQL restarted mid-run', () => {
     `${PROCESSES} worker processes drain ${JOBS} jobs across a server restart; an enqueue while it is down fails loudly`,
     () =>
       scenario(async () => {
-        const server = await ChaosPostgres.start(join(logDir, 'restart-postgres.log'));
+        // A server of its own (persistent: stop() keeps the data), restarted on the same port and data dir.
+        const dataDir = join(
+          DATA_ROOT,
+          `chaos-pg-${process.pid}-${randomBytes(4).toString('hex')}`,
+        );
+        onCleanup(() => rm(dataDir, { recursive: true, force: true })); // also after a failed start
+        const server = await startEmbeddedPostgres({
+          dataDir,
+          logFile: join(logDir, 'restart-postgres.log'),
+          persistent: true,
+        });
         onCleanup(() => server.destroy());
-        const run = await openRun('restart', server.url(), PROCESSES);
+        const run = await openRun('restart', server.url, PROCESSES);
         const started = Date.now();
         await enqueueEffects(run, JOBS);
 
@@ -430,7 +428,7 @@ describe('chaos: PostgreSQL restarted mid-run', () => {
           (error: unknown) => error,
         );
         await sleep(Math.max(0, DOWN_MS - (Date.now() - down)));
-        await server.resume();
+        await server.start();
         const outage = Date.now() - down;
 
         expect(rejected).toBeInstanceOf(EnqueueFailedError);
@@ -482,13 +480,11 @@ describe('chaos: poison job', () => {
         const poisonId = await run.jobs.performLater(ChaosPoisonJob, {});
         await enqueueEffects(run, COMPANIONS);
 
-        const failed = await waitFor(
-          async () => {
-            const job = await run.jobs.find(poisonId);
-            return job?.state === 'failed' ? job : undefined;
-          },
-          { timeoutMs: 60_000, intervalMs: 100, message: 'the poison job failed' },
-        );
+        const failed = await waitForJobState(run.jobs, poisonId, 'failed', {
+          timeoutMs: 60_000,
+          intervalMs: 100,
+          message: 'the poison job failed',
+        });
         const failedAfter = Date.now() - started;
         // Two more leases and rescues: nothing picks it up again.
         await sleep(2 * CHAOS_WORKER.leaseMs + CHAOS_WORKER.rescueIntervalMs);

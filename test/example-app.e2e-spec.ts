@@ -4,20 +4,20 @@
  */
 import { INestApplication, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { JobQueueService, JobRecord, JobState, JobWorker } from '@app/jobs';
-import { AppModule } from '../apps/example/src/app.module';
+import { JobQueueService, JobState, JobWorker } from '@app/jobs';
 import { AuditLog } from '../apps/example/src/audit/audit-log.entity';
 import { FakeMailer } from '../apps/example/src/mailer/fake-mailer.service';
 import { Order } from '../apps/example/src/orders/order.entity';
 import { OrdersRepository } from '../apps/example/src/orders/orders.repository';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { waitFor } from './support/database';
+import { ExampleApp, startExampleApp } from './support/example-app';
+import { waitForJobState } from './support/jobs';
 
 describe('example shop app', () => {
-  let db: TestDatabase;
+  let example: ExampleApp | undefined;
   let app: INestApplication;
   let http: Server;
   let jobs: JobQueueService;
@@ -26,18 +26,9 @@ describe('example shop app', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot({ databaseUrl: db.url })],
-    }).compile();
-    // Quiet: several tests make jobs fail on purpose (their errors are asserted on, not printed).
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    http = app.getHttpServer() as Server;
-    jobs = app.get(JobQueueService);
+    example = await startExampleApp();
+    ({ app, http, jobs, mailer, dataSource } = example);
     worker = app.get(JobWorker);
-    mailer = app.get(FakeMailer);
-    dataSource = app.get(DataSource);
     // Not a suite about schedules (see example-schedules.e2e-spec.ts): stop their timers, so that a real
     // tick during the run (invoices every 10 minutes) adds no mails to the ones counted here.
     for (const cron of app.get(SchedulerRegistry).getCronJobs().values()) await cron.stop();
@@ -45,10 +36,7 @@ describe('example shop app', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
+  afterAll(() => example?.close());
 
   const tenant = (accountId: string) => ({ 'x-account-id': accountId });
 
@@ -68,15 +56,8 @@ describe('example shop app', () => {
     return { orderId: res.body.order.id as string, jobId: res.body.jobId as string };
   }
 
-  function jobIn(id: string, state: JobState): Promise<JobRecord> {
-    return waitFor(
-      async () => {
-        const job = await jobs.find(id);
-        return job?.state === state ? job : undefined;
-      },
-      { timeoutMs: 15_000, message: `job ${id} ${state}` },
-    );
-  }
+  const jobIn = (id: string, state: JobState) =>
+    waitForJobState(jobs, id, state, { timeoutMs: 15_000 });
 
   const mailsFor = (orderId: string) => mailer.sent.filter((m) => m.subject.includes(orderId));
 

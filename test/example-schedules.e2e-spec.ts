@@ -6,23 +6,23 @@
  */
 import { INestApplication } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { JobQueueService, JobRecord } from '@app/jobs';
-import { AppModule } from '../apps/example/src/app.module';
 import { accountOwnerEmail } from '../apps/example/src/digest/daily-digest-mail';
 import { SendPendingInvoicesJob } from '../apps/example/src/invoices/send-pending-invoices.job';
 import { FakeMailer } from '../apps/example/src/mailer/fake-mailer.service';
 import { Order } from '../apps/example/src/orders/order.entity';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { waitFor } from './support/database';
+import { ExampleApp, startExampleApp } from './support/example-app';
+import { waitForJobState } from './support/jobs';
 
 const INVOICES = 'jobs:invoices.send-pending';
 const DIGEST = 'jobs:digest.daily';
 
 describe('example shop schedules', () => {
-  let db: TestDatabase;
+  let example: ExampleApp | undefined;
   let app: INestApplication;
   let http: Server;
   let jobs: JobQueueService;
@@ -31,23 +31,12 @@ describe('example shop schedules', () => {
   let scheduler: SchedulerRegistry;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot({ databaseUrl: db.url })],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    http = app.getHttpServer() as Server;
-    jobs = app.get(JobQueueService);
-    mailer = app.get(FakeMailer);
-    dataSource = app.get(DataSource);
+    example = await startExampleApp();
+    ({ app, http, jobs, mailer, dataSource } = example);
     scheduler = app.get(SchedulerRegistry);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
+  afterAll(() => example?.close());
 
   async function createAccount(name: string): Promise<string> {
     const res = await request(http).post('/accounts').send({ name }).expect(201);
@@ -58,15 +47,8 @@ describe('example shop schedules', () => {
     await request(http).patch(`/accounts/${accountId}`).send({ active: false }).expect(200);
   }
 
-  function jobCompleted(id: string): Promise<JobRecord> {
-    return waitFor(
-      async () => {
-        const job = await jobs.find(id);
-        return job?.state === 'completed' ? job : undefined;
-      },
-      { timeoutMs: 15_000, message: `job ${id} completed` },
-    );
-  }
+  const jobCompleted = (id: string) =>
+    waitForJobState(jobs, id, 'completed', { timeoutMs: 15_000 });
 
   /** Places an order over HTTP and waits until its confirmation job has confirmed it. */
   async function confirmedOrder(accountId: string, item: string): Promise<string> {

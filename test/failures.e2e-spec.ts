@@ -10,10 +10,10 @@ import {
   JobContext,
   JobHandler,
   JobQueueService,
-  JobRecord,
 } from '@app/jobs';
 import { createTestDatabase, TestDatabase, waitFor } from './support/database';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 
 class TransientError extends Error {}
 class FatalError extends Error {}
@@ -104,15 +104,6 @@ describe('failure semantics', () => {
   let app: TestingModule;
   let jobs: JobQueueService;
 
-  const settled = (id: string, state: JobRecord['state']) =>
-    waitFor(
-      async () => {
-        const job = await jobs.find(id);
-        return job?.state === state ? job : undefined;
-      },
-      { message: `job ${id} to be ${state}` },
-    );
-
   beforeAll(async () => {
     db = await createTestDatabase();
     app = await createJobsApp({
@@ -131,7 +122,7 @@ describe('failure semantics', () => {
 
   it('retries with backoff until an attempt succeeds', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'flaky', failUntil: 3 });
-    const job = await settled(id, 'completed');
+    const job = await waitForJobState(jobs, id, 'completed');
     expect(job.attempts).toBe(3);
     expect(job.result).toBe('ok after 3');
     expect(job.errors.map((e) => [e.attempt, e.name])).toEqual([
@@ -145,7 +136,7 @@ describe('failure semantics', () => {
 
   it('ends failed after maxAttempts, with every error kept', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'always' });
-    const job = await settled(id, 'failed');
+    const job = await waitForJobState(jobs, id, 'failed');
     expect(job.attempts).toBe(3);
     expect(job.errors).toHaveLength(3);
     expect(job.lastError).toMatchObject({
@@ -162,13 +153,13 @@ describe('failure semantics', () => {
     const other = await jobs.performLater(SelectiveJob, { mode: 'type' });
     const retried = await jobs.performLater(SelectiveJob, { mode: 'transient' });
     for (const id of [discard, fatal, other])
-      expect((await settled(id, 'failed')).attempts).toBe(1);
-    expect((await settled(retried, 'failed')).attempts).toBe(5);
+      expect((await waitForJobState(jobs, id, 'failed')).attempts).toBe(1);
+    expect((await waitForJobState(jobs, retried, 'failed')).attempts).toBe(5);
   });
 
   it('snoozes without counting an attempt', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'snooze' });
-    const job = await settled(id, 'completed');
+    const job = await waitForJobState(jobs, id, 'completed');
     expect(attempts.get(id)).toHaveLength(3);
     expect(job.attempts).toBe(1);
     expect(job.errors).toEqual([]);
@@ -177,12 +168,12 @@ describe('failure semantics', () => {
 
   it('times out an attempt that ignores its signal, frees the slot, and drops its late outcome', async () => {
     const id = await jobs.performLater(StubbornJob, { mode: 'x' });
-    const job = await settled(id, 'failed');
+    const job = await waitForJobState(jobs, id, 'failed');
     expect(job.attempts).toBe(2);
     expect(job.errors.map((e) => e.name)).toEqual(['JobTimeoutError', 'JobTimeoutError']);
     // Both attempts still hang, yet the 2-slot worker keeps serving other jobs.
     const next = await jobs.performLater(StepJob, { mode: 'ok' });
-    await settled(next, 'completed');
+    await waitForJobState(jobs, next, 'completed');
     StubbornJob.release.abort();
     await waitFor(() => lateOutcomes.filter((x) => x === id).length === 2);
     const after = await jobs.find(id);
@@ -191,11 +182,11 @@ describe('failure semantics', () => {
 
   it('cancels a running job: its signal aborts and it ends cancelled', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'hang-politely' });
-    await waitFor(async () => (await jobs.find(id))?.state === 'running');
+    await waitForJobState(jobs, id, 'running');
     expect(await jobs.cancel(id)).toBe(true);
     await waitFor(() => aborted.has(id));
     expect((aborted.get(id) as Error).name).toBe('JobCancelledError');
-    const job = await settled(id, 'cancelled');
+    const job = await waitForJobState(jobs, id, 'cancelled');
     expect(job.errors).toEqual([]);
     expect(await jobs.cancel(id)).toBe(false);
   });
@@ -214,7 +205,7 @@ describe('failure semantics', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++)
       ids.push(await jobs.performLater(StepJob, { mode: 'discard' }, { queue: 'ops' }));
-    for (const id of ids) await settled(id, 'failed');
+    for (const id of ids) await waitForJobState(jobs, id, 'failed');
     const page1 = await jobs.listFailed({ queue: 'ops', limit: 2 });
     expect(page1.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
     expect(page1.jobs[0].lastError?.message).toBe('the order is gone');
@@ -228,7 +219,7 @@ describe('failure semantics', () => {
     expect(await jobs.discard(ids[0])).toBe(true);
     expect(await jobs.find(ids[0])).toBeNull();
     expect(await jobs.retry(ids[1])).toBe(true);
-    const retried = await settled(ids[1], 'failed');
+    const retried = await waitForJobState(jobs, ids[1], 'failed');
     expect(retried.attempts).toBe(2);
     expect(retried.errors).toHaveLength(2);
     expect(
@@ -238,7 +229,7 @@ describe('failure semantics', () => {
 
   it('purges finished jobs older than a given age', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'ok' });
-    await settled(id, 'completed');
+    await waitForJobState(jobs, id, 'completed');
     const ds = app.get(DataSource);
     await ds.query(`update jobs.jobs set finished_at = now() - interval '2 hours' where id = $1`, [
       id,
@@ -309,9 +300,7 @@ describe('database outage', () => {
         jobs.performLater(StepJob, { mode: 'ok' }).catch(() => undefined),
       );
       for (const id of [before, after]) {
-        await waitFor(async () => (await jobs.find(id))?.state === 'completed', {
-          timeoutMs: 20_000,
-        });
+        await waitForJobState(jobs, id, 'completed', { timeoutMs: 20_000 });
       }
       const counts = await jobs.countByState();
       expect(counts).toEqual([{ queue: 'default', state: 'completed', count: 2 }]);

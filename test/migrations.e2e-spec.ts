@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { TestingModule } from '@nestjs/testing';
-import { Client } from 'pg';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { createJobsMigrations, Job, JobHandler, JobQueueService, jobsMigrations } from '@app/jobs';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import {
+  createTestDatabase,
+  schemaExists,
+  tablesOf,
+  TestDatabase,
+  waitFor,
+  withClient,
+} from './support/database';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
 
@@ -14,34 +21,6 @@ class PingJob implements JobHandler<{ n: number }, number> {
   perform(payload: { n: number }): number {
     return payload.n;
   }
-}
-
-/** A raw client on `url`, closed after `fn`. */
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function schemaExists(url: string, schema: string): Promise<boolean> {
-  return withClient(url, async (c) => {
-    const { rowCount } = await c.query('select 1 from pg_namespace where nspname = $1', [schema]);
-    return rowCount === 1;
-  });
-}
-
-async function tablesOf(url: string, schema: string): Promise<string[]> {
-  return withClient(url, async (c) => {
-    const { rows } = await c.query<{ t: string }>(
-      `select table_name as t from information_schema.tables where table_schema = $1 order by 1`,
-      [schema],
-    );
-    return rows.map((r) => r.t);
-  });
 }
 
 async function indexesOf(url: string, schema: string): Promise<Map<string, string>> {
@@ -179,10 +158,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     try {
       const jobs = app.get(JobQueueService);
       const id = await jobs.performLater(PingJob, { n: 7 });
-      const job = await waitFor(async () => {
-        const j = await jobs.find(id);
-        return j?.state === 'completed' ? j : undefined;
-      });
+      const job = await waitForJobState(jobs, id, 'completed');
       expect(job.result).toBe(7);
     } finally {
       await app.close();

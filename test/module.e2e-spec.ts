@@ -12,7 +12,6 @@ import { REQUEST } from '@nestjs/core';
 import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { Client } from 'pg';
 import {
   InvalidJobsOptionsError,
   Job,
@@ -24,7 +23,14 @@ import {
   JobsModuleOptions,
   JobWorker,
 } from '@app/jobs';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import {
+  createTestDatabase,
+  schemaExists,
+  tablesOf,
+  TestDatabase,
+  withClient,
+} from './support/database';
+import { waitForJobState } from './support/jobs';
 
 // ---------------------------------------------------------------------------------------------
 // Jobs and helpers
@@ -79,54 +85,13 @@ function typeorm(url: string, name?: string): DynamicModule {
   return TypeOrmModule.forRoot({ type: 'postgres', url, name, extra: { max: 5 } });
 }
 
-async function waitForState(
-  jobs: JobQueueService,
-  id: string,
-  state: JobRecord['state'],
-): Promise<JobRecord> {
-  return waitFor(
-    async () => {
-      const job = await jobs.find(id);
-      return job?.state === state ? job : undefined;
-    },
-    { message: `job ${id} ${state}` },
-  );
-}
-
 /** Enqueues an EchoJob and waits for it to complete: the queue works end to end. */
 async function expectWorkingQueue(app: TestingModule, text = 'hello'): Promise<JobRecord> {
   const jobs = app.get(JobQueueService);
   const id = await jobs.performLater(EchoJob, { text });
-  const job = await waitForState(jobs, id, 'completed');
+  const job = await waitForJobState(jobs, id, 'completed');
   expect(job.result).toBe(text);
   return job;
-}
-
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function tablesIn(url: string, schema: string): Promise<string[]> {
-  return withClient(url, async (c) => {
-    const { rows } = await c.query<{ t: string }>(
-      'select table_name as t from information_schema.tables where table_schema = $1 order by 1',
-      [schema],
-    );
-    return rows.map((r) => r.t);
-  });
-}
-
-async function schemaExists(url: string, schema: string): Promise<boolean> {
-  return withClient(url, async (c) => {
-    const { rowCount } = await c.query('select 1 from pg_namespace where nspname = $1', [schema]);
-    return rowCount === 1;
-  });
 }
 
 afterEach(closeAll);
@@ -217,7 +182,7 @@ describe('JobsModule configuration', () => {
       providers: [EchoJob],
     });
     const id = await app.get(Greeter).greetLater('from a feature module');
-    const job = await waitForState(app.get(JobQueueService), id, 'completed');
+    const job = await waitForJobState(app.get(JobQueueService), id, 'completed');
     expect(job.result).toBe('from a feature module');
   });
 
@@ -317,7 +282,7 @@ describe('JobsModule startup order', () => {
     });
     const id = app.get(BootJobs).bootJobId!;
     expect(id).toMatch(/^\d+$/);
-    const job = await waitForState(app.get(JobQueueService), id, 'completed');
+    const job = await waitForJobState(app.get(JobQueueService), id, 'completed');
     expect(job.result).toBe('at boot');
   });
 });
@@ -360,7 +325,7 @@ describe('JobsModule on a named DataSource', () => {
     });
     const job = await expectWorkingQueue(app, 'named');
 
-    expect(await tablesIn(jobsDb.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(jobsDb.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await jobRowIn(jobsDb.url, job.id)).toEqual({ name: 'module.echo', state: 'completed' });
     // Nothing was created in the default DataSource's database.
     expect(await schemaExists(appDb.url, 'jobs')).toBe(false);
@@ -552,7 +517,7 @@ describe('@Job discovery', () => {
       jobs.performLater(FactoryProviderJob, { n: 3 }),
       jobs.performLater(NestedModuleJob, { n: 4 }),
     ]);
-    const done = await Promise.all(ids.map((id) => waitForState(jobs, id, 'completed')));
+    const done = await Promise.all(ids.map((id) => waitForJobState(jobs, id, 'completed')));
     expect(done.map((j) => [j.name, j.result])).toEqual([
       ['discovery.class', 'class 1!'],
       ['discovery.value', 'value 2'],
@@ -676,7 +641,7 @@ describe('worker: { enabled: false }', () => {
 
     const consumer = await startApp(appTagged('consumer', true));
     expect(consumer.get(JobWorker).isRunning).toBe(true);
-    const done = await Promise.all(ids.map((id) => waitForState(producerJobs, id, 'completed')));
+    const done = await Promise.all(ids.map((id) => waitForJobState(producerJobs, id, 'completed')));
     // All performed by the consumer: the producer never ran any of them.
     expect(done.map((j) => [j.result, j.attempts])).toEqual(ids.map(() => ['consumer', 1]));
     const { rows } = await withClient(db.url, (c) =>
@@ -710,7 +675,7 @@ describe("schema: 'myjobs'", () => {
       ],
       providers: [EchoJob],
     });
-    expect(await tablesIn(db.url, 'myjobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'myjobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
 
     const job = await expectWorkingQueue(app, 'in myjobs');

@@ -1,8 +1,9 @@
 import { TestingModule } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { Job, JobContext, JobHandler, JobQueueService, InvalidPayloadError } from '@app/jobs';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createTestDatabase, TestDatabase } from './support/database';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 
 class AddPayload {
   @IsInt() a: number;
@@ -48,10 +49,7 @@ describe('JobQueueService against PostgreSQL', () => {
 
   it('performs an enqueued job and records its result and timings', async () => {
     const id = await jobs.performLater(AddJob, { a: 2, b: 3 });
-    const job = await waitFor(async () => {
-      const j = await jobs.find(id);
-      return j?.state === 'completed' ? j : undefined;
-    });
+    const job = await waitForJobState(jobs, id, 'completed');
     expect(job.result).toBe(5);
     expect(job.attempts).toBe(1);
     expect(job.durationMs).toBeGreaterThanOrEqual(0);
@@ -60,10 +58,7 @@ describe('JobQueueService against PostgreSQL', () => {
 
   it('records the failure message and stack of a failed job', async () => {
     const id = await jobs.performLater(FailingJob, { name: 'Ada' });
-    const job = await waitFor(async () => {
-      const j = await jobs.find(id);
-      return j?.state === 'failed' ? j : undefined;
-    });
+    const job = await waitForJobState(jobs, id, 'failed');
     expect(job.lastError?.message).toBe('cannot greet Ada');
     expect(job.lastError?.stack).toContain('FailingJob');
   });

@@ -13,6 +13,7 @@ import {
 } from '@app/jobs';
 import { createTestDatabase, TestDatabase, waitFor } from './support/database';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 
 const CLS_KEY = 'accountId';
 
@@ -130,14 +131,6 @@ describe('tenant context', () => {
       return fn();
     });
   const seen = (jobId: string) => sightings.filter((s) => s.jobId === jobId);
-  const finished = (id: string, state = 'completed') =>
-    waitFor(
-      async () => {
-        const job = await jobs.find(id);
-        return job?.state === state ? job : undefined;
-      },
-      { message: `job ${id} to be ${state}` },
-    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -162,7 +155,7 @@ describe('tenant context', () => {
 
   it('captures the current account at enqueue into account_id, never into the payload', async () => {
     const id = await inAccount('acme', () => jobs.performLater(NoteJob, { note: 'hello' }));
-    const job = await finished(id);
+    const job = await waitForJobState(jobs, id, 'completed');
     expect(job.accountId).toBe('acme');
     expect(job.payload).toEqual({ note: 'hello' });
     expect(seen(id)).toEqual([
@@ -190,13 +183,13 @@ describe('tenant context', () => {
     const id = await jobs.performLater(NoteJob, { note: 'admin', accountId: 'evil' } as never, {
       accountId: 'initech',
     });
-    await finished(id);
+    await waitForJobState(jobs, id, 'completed');
     expect(seen(id)[0].cls).toBe('initech');
   });
 
   it('runs a global job with no account in CLS, even when enqueued from a request that had one', async () => {
     const id = await inAccount('acme', () => jobs.performLater(SweepJob, { accounts: [] }));
-    const job = await finished(id);
+    const job = await waitForJobState(jobs, id, 'completed');
     expect(job.accountId).toBeNull();
     expect(seen(id)[0]).toMatchObject({ cls: undefined, ctx: null });
   });
@@ -204,7 +197,7 @@ describe('tenant context', () => {
   it('lets a global job fan out one job per account in one bulk insert', async () => {
     const accounts = ['a1', 'a2', 'a3'];
     const id = await jobs.performLater(SweepJob, { accounts });
-    await finished(id);
+    await waitForJobState(jobs, id, 'completed');
     const ds = app.get(DataSource);
     const rows: Array<{ id: string; account_id: string }> = await waitFor(async () => {
       const r = await ds.query(
@@ -218,7 +211,7 @@ describe('tenant context', () => {
 
   it('gives jobs enqueued inside a running job the account of that job', async () => {
     const parent = await inAccount('globex', () => jobs.performLater(NoteJob, { note: 'spawn' }));
-    await finished(parent);
+    await waitForJobState(jobs, parent, 'completed');
     const ds = app.get(DataSource);
     const [child] = await waitFor(async () => {
       const r: Array<{ id: string; account_id: string }> = await ds.query(
@@ -234,7 +227,7 @@ describe('tenant context', () => {
     const id = await inAccount('umbrella', () =>
       jobs.performLater(NoteJob, { note: 'flaky', failUntilAttempt: 3 }),
     );
-    await finished(id);
+    await waitForJobState(jobs, id, 'completed');
     expect(seen(id).map((s) => [s.attempt, s.cls])).toEqual([
       [1, 'umbrella'],
       [2, 'umbrella'],
@@ -246,9 +239,9 @@ describe('tenant context', () => {
     const id = await inAccount('hooli', () =>
       jobs.performLater(NoteJob, { note: 'flaky', failUntilAttempt: 9 }),
     );
-    await finished(id, 'failed');
+    await waitForJobState(jobs, id, 'failed');
     expect(await jobs.retry(id)).toBe(true);
-    await finished(id, 'failed');
+    await waitForJobState(jobs, id, 'failed');
     expect(seen(id).map((s) => s.cls)).toEqual(['hooli', 'hooli', 'hooli', 'hooli']);
 
     // A row left running by a dead worker: its lease runs out and the rescuer re-queues it.
@@ -258,7 +251,7 @@ describe('tenant context', () => {
        values ('tenant.note', '{"note":"orphan"}', 'pied-piper', 'running', 1, 'dead-worker', now() - interval '1 second')
        returning id::text as id`,
     );
-    const rescued = await finished(orphan);
+    const rescued = await waitForJobState(jobs, orphan, 'completed');
     expect(rescued.accountId).toBe('pied-piper');
     expect(rescued.errors[0].name).toBe('LeaseExpiredError');
     expect(seen(orphan)[0]).toMatchObject({ attempt: 2, cls: 'pied-piper' });
@@ -268,13 +261,13 @@ describe('tenant context', () => {
     const closed = await inAccount('closed-1', () => jobs.performLater(NoteJob, { note: 'x' }));
     const gone = await inAccount('gone-1', () => jobs.performLater(NoteJob, { note: 'x' }));
     for (const id of [closed, gone]) {
-      const job = await finished(id, 'failed');
+      const job = await waitForJobState(jobs, id, 'failed');
       expect(job.attempts).toBe(1);
       expect(job.lastError).toMatchObject({ name: 'AccountUnavailableError' });
       expect(seen(id)).toEqual([]);
     }
     const next = await inAccount('acme', () => jobs.performLater(NoteJob, { note: 'after' }));
-    await finished(next);
+    await waitForJobState(jobs, next, 'completed');
   });
 
   it('performs now in the caller account or the explicit one, in a fresh context', async () => {

@@ -5,11 +5,11 @@ import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transaction
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Job, JobContext, JobHandler, JobQueueService, JobWorker } from '@app/jobs';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createTestDatabase, TestDatabase, waitFor, withClient } from './support/database';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 
 class NumberPayload {
   @IsInt() n: number;
@@ -29,15 +29,6 @@ class RecordJob implements JobHandler<NumberPayload, number> {
     return n * 2;
   }
 }
-
-const jobState = (jobs: JobQueueService, id: string, state: string) =>
-  waitFor(
-    async () => {
-      const job = await jobs.find(id);
-      return job?.state === state ? job : undefined;
-    },
-    { message: `job ${id} to be ${state}` },
-  );
 
 describe('enqueue and perform', () => {
   let db: TestDatabase;
@@ -61,7 +52,7 @@ describe('enqueue and perform', () => {
     const enqueuedAt = Date.now();
     const id = await jobs.performLater(RecordJob, { n: 1 }, { delayMs: 700 });
     expect((await jobs.find(id))?.state).toBe('scheduled');
-    await jobState(jobs, id, 'completed');
+    await waitForJobState(jobs, id, 'completed');
     const entry = journal.entries.find((e) => e.id === id);
     expect(entry!.at - enqueuedAt).toBeGreaterThanOrEqual(700);
   });
@@ -69,7 +60,7 @@ describe('enqueue and perform', () => {
   it('honours an absolute runAt', async () => {
     const runAt = new Date(Date.now() + 400);
     const id = await jobs.performLater(RecordJob, { n: 2 }, { runAt });
-    const job = await jobState(jobs, id, 'completed');
+    const job = await waitForJobState(jobs, id, 'completed');
     expect(job.runAt.getTime()).toBe(runAt.getTime());
     expect(job.startedAt!.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
   });
@@ -82,7 +73,7 @@ describe('enqueue and perform', () => {
     ]);
     expect(ids).toHaveLength(3);
     expect(new Set(ids).size).toBe(3);
-    for (const id of ids) await jobState(jobs, id, 'completed');
+    for (const id of ids) await waitForJobState(jobs, id, 'completed');
     expect((await jobs.find(ids[1]))!.priority).toBe(5);
     expect((await jobs.find(ids[2]))!.result).toBe(24);
   });
@@ -108,7 +99,7 @@ describe('enqueue and perform', () => {
     const id = await jobs.performLater(RecordJob, { n: 99 }, { delayMs: 300 });
     expect(await jobs.cancel(id)).toBe(true);
     const marker = await jobs.performLater(RecordJob, { n: 100 }, { delayMs: 400 });
-    await jobState(jobs, marker, 'completed');
+    await waitForJobState(jobs, marker, 'completed');
     expect((await jobs.find(id))!.state).toBe('cancelled');
     expect(journal.entries.some((e) => e.id === id)).toBe(false);
     expect(await jobs.cancel(marker)).toBe(false);
@@ -135,12 +126,12 @@ describe('enqueue and perform', () => {
     const [{ id }] = await ds.query(
       `insert into jobs.jobs (name, payload) values ('gone.job', '{}') returning id::text as id`,
     );
-    const failed = await jobState(jobs, id, 'failed');
+    const failed = await waitForJobState(jobs, id, 'failed');
     expect(failed.lastError!.name).toBe('UnknownJobError');
     expect(failed.lastError!.message).toContain('"gone.job"');
     expect(failed.attempts).toBe(1);
     const next = await jobs.performLater(RecordJob, { n: 7 });
-    await jobState(jobs, next, 'completed');
+    await waitForJobState(jobs, next, 'completed');
   });
 
   it('fails a row whose stored payload no longer validates, without retrying it', async () => {
@@ -148,7 +139,7 @@ describe('enqueue and perform', () => {
     const [{ id }] = await ds.query(
       `insert into jobs.jobs (name, payload, max_attempts) values ('record', '{"n":"seven"}', 5) returning id::text as id`,
     );
-    const failed = await jobState(jobs, id, 'failed');
+    const failed = await waitForJobState(jobs, id, 'failed');
     expect(failed.lastError!.name).toBe('InvalidPayloadError');
     expect(failed.attempts).toBe(1);
   });
@@ -230,7 +221,7 @@ describe('transactional enqueue', () => {
       id = await jobs.performLater(RecordJob, { n: 1 }, { manager });
       expect(await rowExists(id)).toBe(false); // other connections cannot see it yet
     });
-    await jobState(jobs, id, 'completed');
+    await waitForJobState(jobs, id, 'completed');
   });
 
   it('with an EntityManager: gone on rollback', async () => {
@@ -253,7 +244,7 @@ describe('transactional enqueue', () => {
       committed = await jobs.performLater(RecordJob, { n: 3 });
       expect(await rowExists(committed)).toBe(false);
     });
-    await jobState(jobs, committed, 'completed');
+    await waitForJobState(jobs, committed, 'completed');
 
     let rolledBack = '';
     await expect(
@@ -297,12 +288,11 @@ describe('graceful shutdown', () => {
   });
 
   const states = async () => {
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    const { rows } = await client.query<{ state: string; count: string }>(
-      `select state, count(*) from jobs.jobs group by state`,
+    const { rows } = await withClient(db.url, (c) =>
+      c.query<{ state: string; count: string }>(
+        `select state, count(*) from jobs.jobs group by state`,
+      ),
     );
-    await client.end();
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.count)]));
   };
 
@@ -333,13 +323,9 @@ describe('graceful shutdown', () => {
     await waitFor(() => SlowJob.started.has(5_001) && SlowJob.started.has(5_000));
     await app.close();
     for (const id of [stubborn, polite]) {
-      const client = new Client({ connectionString: db.url });
-      await client.connect();
-      const { rows } = await client.query(
-        `select state, attempts, locked_by from jobs.jobs where id = $1`,
-        [id],
+      const { rows } = await withClient(db.url, (c) =>
+        c.query(`select state, attempts, locked_by from jobs.jobs where id = $1`, [id]),
       );
-      await client.end();
       expect(rows[0]).toEqual({ state: 'available', attempts: 0, locked_by: null });
     }
   });

