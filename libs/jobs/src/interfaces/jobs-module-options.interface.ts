@@ -28,7 +28,8 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /**
    * Jobs claimed ahead of free slots, held in a local buffer (their leases are kept alive). Default:
-   * adaptive, about 100 ms of work at the current finish rate, between `concurrency` and 1,000.
+   * adaptive, between `concurrency` and 1,000: it grows while the worker starves with jobs waiting and
+   * follows about 100 ms of work at the current finish rate.
    */
   prefetch?: number;
   /** How long a claimed job is leased before another worker may rescue it. Default `60_000`. */

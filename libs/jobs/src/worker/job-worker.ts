@@ -98,6 +98,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private finishRate = 0;
   private finishedInWindow = 0;
   private rateWindowStart = performance.now();
+  /** Prefetch level raised when the worker starves (see `prefetch`). */
+  private starvedLevel: number;
 
   constructor(
     private readonly db: JobsDatabase,
@@ -106,6 +108,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
   ) {
     const schema = options.schema;
+    this.starvedLevel = options.worker.concurrency;
     this.allQueues = options.worker.queues.includes('*');
     this.sql = {
       claim: claimSql(schema, !this.allQueues),
@@ -238,9 +241,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         continue;
       }
       let claimed: JobAttempt[];
+      const starved = this.buffer.length === 0;
       try {
         claimed = await this.claim(free);
         this.dbFailures = 0;
+        this.adapt(starved, claimed.length === free);
       } catch (error) {
         await this.sleep(this.databaseBackoff('claim', error));
         continue;
@@ -256,10 +261,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /**
-   * The prefetch buffer: the configured `worker.prefetch`, or else adaptive. Adaptive prefetch holds about
-   * 100 ms of work at the rate jobs are finishing (at least `concurrency`, at most 1,000): fast jobs are
-   * claimed in large batches (few round-trips and commits per job), while slow jobs are not hoarded by one
-   * worker when others could start them.
+   * The prefetch buffer: the configured `worker.prefetch`, or else adaptive (between `concurrency` and
+   * 1,000). Adaptive prefetch is the larger of two signals: about 100 ms of work at the rate jobs are
+   * finishing, and a level that doubles whenever the buffer ran dry while the queue still had more (the
+   * worker was starved: jobs finish faster than it claims) and halves when the queue runs dry. Fast jobs
+   * are thus claimed in large batches within a few claims (few round-trips and commits per job), while slow
+   * jobs, which never drain the buffer, are not hoarded by one worker when others could start them.
    */
   private prefetch(): number {
     const fixed = this.options.worker.prefetch;
@@ -273,7 +280,17 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.rateWindowStart = now;
     }
     const { concurrency } = this.options.worker;
-    return Math.min(MAX_ADAPTIVE_PREFETCH, Math.max(concurrency, Math.ceil(this.finishRate / 10)));
+    const byRate = Math.ceil(this.finishRate / 10);
+    return Math.min(MAX_ADAPTIVE_PREFETCH, Math.max(concurrency, byRate, this.starvedLevel));
+  }
+
+  /** Updates the starvation level after a claim (see `prefetch`). */
+  private adapt(bufferWasEmpty: boolean, claimedAllAskedFor: boolean): void {
+    const { concurrency } = this.options.worker;
+    if (!claimedAllAskedFor)
+      this.starvedLevel = Math.max(concurrency, Math.floor(this.starvedLevel / 2));
+    else if (bufferWasEmpty)
+      this.starvedLevel = Math.min(MAX_ADAPTIVE_PREFETCH, this.starvedLevel * 2);
   }
 
   /** Every statement of the worker runs on the worker's own pool (see JobsDatabase). */
