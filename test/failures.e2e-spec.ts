@@ -227,6 +227,24 @@ describe('failure semantics', () => {
     ).toBe(false);
   });
 
+  it('refuses clearly to retry a failed job whose uniqueKey another unfinished job now holds', async () => {
+    const failed = await jobs.performLater(
+      StepJob,
+      { mode: 'discard' },
+      { uniqueKey: 'nightly-export' },
+    );
+    await waitForJobState(jobs, failed, 'failed');
+    const holder = await jobs.performLater(
+      StepJob,
+      { mode: 'ok' },
+      { uniqueKey: 'nightly-export', delayMs: 60_000 },
+    );
+    await expect(jobs.retry(failed)).rejects.toThrow(/cannot be retried: its uniqueKey is held/);
+    expect((await jobs.find(failed))?.state).toBe('failed');
+    await jobs.cancel(holder);
+    expect(await jobs.retry(failed)).toBe(true);
+  });
+
   it('purges finished jobs older than a given age', async () => {
     const id = await jobs.performLater(StepJob, { mode: 'ok' });
     await waitForJobState(jobs, id, 'completed');

@@ -1,6 +1,13 @@
 import { TestingModule } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
-import { Job, JobContext, JobHandler, JobQueueService, InvalidPayloadError } from '@app/jobs';
+import {
+  InvalidEnqueueOptionsError,
+  InvalidPayloadError,
+  Job,
+  JobContext,
+  JobHandler,
+  JobQueueService,
+} from '@app/jobs';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
@@ -71,6 +78,31 @@ describe('JobQueueService against PostgreSQL', () => {
     expect(error).toBeInstanceOf(InvalidPayloadError);
     expect((error as InvalidPayloadError).message).toContain('"math.add"');
     expect((error as InvalidPayloadError).fields.map((f) => f.field)).toEqual(['a', 'b']);
+    expect(await jobs.countByState()).toEqual(before);
+  });
+
+  it('rejects invalid enqueue options with the job and option named, writing nothing', async () => {
+    const before = await jobs.countByState();
+    const cases: Array<[Parameters<JobQueueService['performLater']>[2], RegExp]> = [
+      [{ runAt: new Date('not a date') }, /"runAt" for job "math.add": must be a valid Date/],
+      [{ delayMs: -5 }, /"delayMs" .*non-negative/],
+      [{ priority: 1.5 }, /"priority" .*integer/],
+      [{ maxAttempts: 0 }, /"maxAttempts" .*positive integer/],
+      [{ queue: '' }, /"queue" .*non-empty/],
+    ];
+    for (const [options, message] of cases) {
+      const error = await jobs
+        .performLater(AddJob, { a: 1, b: 1 }, options)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidEnqueueOptionsError);
+      expect((error as Error).message).toMatch(message);
+    }
+    await expect(
+      jobs.performAllLater(AddJob, [
+        { payload: { a: 1, b: 1 } },
+        { payload: { a: 1, b: 1 }, delayMs: NaN },
+      ]),
+    ).rejects.toThrow(/"\[1\]\.delayMs"/);
     expect(await jobs.countByState()).toEqual(before);
   });
 });

@@ -11,3 +11,4 @@ export * from './worker-shutdown.error';
 export * from './discard-job.error';
 export * from './job-cancelled.error';
 export * from './enqueue-failed.error';
+export * from './invalid-enqueue-options.error';

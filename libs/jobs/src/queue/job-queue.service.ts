@@ -20,9 +20,13 @@ import { TenantContext } from '../tenancy/tenant-context';
 import { ambientEntityManager } from './ambient-transaction';
 import type { BulkJob, EnqueueOptions, JobClass, PerformNowOptions } from './enqueue-options';
 import { cancelChannel, notifyChannel } from './notify-channel';
+import { validateEnqueueOptions } from './enqueue-options.validation';
 import { cancelSql } from '../persistence/sql/finish.sql';
 import { toJobRecord, JobRow } from './job-record';
 import { serializePayload, toValidPayload } from './payload';
+
+/** PostgreSQL's SQLSTATE for a unique index violation. */
+const UNIQUE_VIOLATION = '23505';
 
 /** Filter and page of `listFailed()`. */
 export interface FailedJobsFilter {
@@ -200,13 +204,25 @@ export class JobQueueService {
    */
   async retry(id: string): Promise<boolean> {
     if (!/^\d{1,19}$/.test(id)) return false;
-    const rows = await this.db.query(
-      `update "${this.options.schema}".jobs
-       set state = 'available', run_at = now(), finished_at = null,
-           max_attempts = greatest(max_attempts, attempts + 1)
-       where id = $1 and state in ('failed', 'cancelled') returning id`,
-      [id],
-    );
+    let rows: unknown[];
+    try {
+      rows = await this.db.query(
+        `update "${this.options.schema}".jobs
+         set state = 'available', run_at = now(), finished_at = null,
+             max_attempts = greatest(max_attempts, attempts + 1)
+         where id = $1 and state in ('failed', 'cancelled') returning id`,
+        [id],
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new JobsError(
+          `Job ${id} cannot be retried: its uniqueKey is held by another unfinished job. Let that job ` +
+            `finish (or cancel it), then retry.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
     if (rows.length === 1)
       await this.db.query(`select pg_notify($1, '')`, [notifyChannel(this.options.schema)]);
     return rows.length === 1;
@@ -321,6 +337,7 @@ export class JobQueueService {
     const prepared: PreparedJob[] = [];
     for (const [index, item] of items.entries()) {
       const prefix = items.length > 1 ? `[${index}]` : '';
+      validateEnqueueOptions(definition, item, prefix);
       await toValidPayload(definition, item.payload, this.options.validatorOptions, prefix);
       prepared.push({
         name: definition.name,

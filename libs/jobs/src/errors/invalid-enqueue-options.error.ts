@@ -1,0 +1,12 @@
+import { JobsError } from './jobs.error';
+
+/** Thrown at enqueue when an option (`runAt`, `delayMs`, `priority`, …) is invalid. Nothing is written. */
+export class InvalidEnqueueOptionsError extends JobsError {
+  constructor(
+    readonly jobName: string,
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`Invalid enqueue option "${option}" for job "${jobName}": ${problem}`);
+  }
+}
