@@ -19,8 +19,6 @@ export interface JobsModuleExtras {
 export const {
   ConfigurableModuleClass: JobsConfigurableModule,
   MODULE_OPTIONS_TOKEN: JOBS_MODULE_OPTIONS,
-  OPTIONS_TYPE: JOBS_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: JOBS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<JobsModuleOptions>({ moduleName: 'Jobs' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createJobsOptions')

@@ -28,6 +28,9 @@ import { serializePayload, toValidPayload } from './payload';
 /** PostgreSQL's SQLSTATE for a unique index violation. */
 const UNIQUE_VIOLATION = '23505';
 
+/** Job ids are bigints; anything else cannot name a job (and must not reach a `bigint` cast). */
+const isJobId = (id: string): boolean => /^\d{1,19}$/.test(id);
+
 /** Filter and page of `listFailed()`. */
 export interface FailedJobsFilter {
   name?: string;
@@ -135,8 +138,8 @@ export class JobQueueService {
   ): Promise<Awaited<R>> {
     const definition = this.registry.forType(job);
     const accountId = this.tenancy.captureFor(definition, options.accountId);
-    serializePayload(definition, payload, this.options.maxPayloadBytes);
-    await toValidPayload(definition, payload, this.options.validatorOptions);
+    serializePayload(definition, payload, this.options.maxPayloadBytes); // same size limit as an enqueue
+    // The runner validates the payload (as it does before every perform) and throws InvalidPayloadError.
     const attempt = {
       id: `now-${randomUUID()}`,
       name: definition.name,
@@ -164,7 +167,7 @@ export class JobQueueService {
 
   /** A job by id, or `null`. */
   async find(id: string): Promise<JobRecord | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isJobId(id)) return null;
     const rows = await this.db.query<JobRow>(
       `select *, id::text as id, now() as db_now from "${this.options.schema}".jobs where id = $1`,
       [id],
@@ -190,7 +193,7 @@ export class JobQueueService {
    * Returns `false` when the job already finished or does not exist.
    */
   async cancel(id: string): Promise<boolean> {
-    if (!/^\d{1,19}$/.test(id)) return false;
+    if (!isJobId(id)) return false;
     const rows = await this.db.query(
       cancelSql(this.options.schema, cancelChannel(this.options.schema)),
       [id],
@@ -203,16 +206,20 @@ export class JobQueueService {
    * in its original account, keeping its error history. Returns `false` for a job in any other state.
    */
   async retry(id: string): Promise<boolean> {
-    if (!/^\d{1,19}$/.test(id)) return false;
-    let rows: unknown[];
+    if (!isJobId(id)) return false;
     try {
-      rows = await this.db.query(
-        `update "${this.options.schema}".jobs
-         set state = 'available', run_at = now(), finished_at = null,
-             max_attempts = greatest(max_attempts, attempts + 1)
-         where id = $1 and state in ('failed', 'cancelled') returning id`,
-        [id],
+      // One statement: the job becomes available and idle workers are woken, or neither happens.
+      const rows = await this.db.query(
+        `with retried as (
+           update "${this.options.schema}".jobs
+           set state = 'available', run_at = now(), finished_at = null,
+               max_attempts = greatest(max_attempts, attempts + 1)
+           where id = $1 and state in ('failed', 'cancelled') returning id
+         )
+         select id, pg_notify($2, '') from retried`,
+        [id, notifyChannel(this.options.schema)],
       );
+      return rows.length === 1;
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
         throw new JobsError(
@@ -223,9 +230,6 @@ export class JobQueueService {
       }
       throw error;
     }
-    if (rows.length === 1)
-      await this.db.query(`select pg_notify($1, '')`, [notifyChannel(this.options.schema)]);
-    return rows.length === 1;
   }
 
   /**
@@ -249,7 +253,7 @@ export class JobQueueService {
 
   /** Deletes a `failed` or `cancelled` job for good (it is not retried). Returns `false` in any other state. */
   async discard(id: string): Promise<boolean> {
-    if (!/^\d{1,19}$/.test(id)) return false;
+    if (!isJobId(id)) return false;
     const rows = await this.db.query(
       `delete from "${this.options.schema}".jobs where id = $1 and state in ('failed', 'cancelled') returning id`,
       [id],

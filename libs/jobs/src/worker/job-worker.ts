@@ -77,7 +77,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger = new Logger('JobWorker');
   private readonly sql: Record<
-    'claim' | 'complete' | 'fail' | 'snooze' | 'release' | 'heartbeat' | 'rescue',
+    | 'claim'
+    | 'complete'
+    | 'fail'
+    | 'snooze'
+    | 'release'
+    | 'heartbeat'
+    | 'rescue'
+    | 'upsertWorker'
+    | 'deleteWorker'
+    | 'purgeTicks',
     string
   >;
   private readonly allQueues: boolean;
@@ -118,6 +127,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       release: releaseSql(schema),
       heartbeat: heartbeatSql(schema),
       rescue: rescueSql(schema),
+      upsertWorker: upsertWorkerSql(schema),
+      deleteWorker: deleteWorkerSql(schema),
+      purgeTicks: purgeTicksSql(schema),
     };
     this.listener = new NotifyListener(
       db,
@@ -495,7 +507,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       for (const [state, ms] of rules) {
         await purgeFinished((t, v) => this.query(t, v), this.options.schema, [state], ms);
       }
-      await this.query(purgeTicksSql(this.options.schema), [TICK_RETENTION_MS]);
+      await this.query(this.sql.purgeTicks, [TICK_RETENTION_MS]);
     } catch (error) {
       this.logger.warn(`Retention sweep failed: ${toError(error).message}`);
     }
@@ -503,7 +515,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async registerWorker(): Promise<void> {
     const w = this.options.worker;
-    await this.query(upsertWorkerSql(this.options.schema), [
+    await this.query(this.sql.upsertWorker, [
       this.id,
       hostname(),
       process.pid,
@@ -514,7 +526,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async unregisterWorker(): Promise<void> {
     try {
-      await this.query(deleteWorkerSql(this.options.schema), [this.id]);
+      await this.query(this.sql.deleteWorker, [this.id]);
     } catch (error) {
       this.logger.warn(`Could not remove worker row: ${toError(error).message}`);
     }

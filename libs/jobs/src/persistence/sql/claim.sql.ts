@@ -27,11 +27,3 @@ export function claimSql(schema: string, filterQueues: boolean): string {
     where j.id = next.id
     returning j.id::text as id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts`;
 }
-
-/** When the next delayed job becomes due, so an idle worker can sleep exactly until then. */
-export function nextRunAtSql(schema: string, filterQueues: boolean): string {
-  return `
-    select greatest(0, extract(epoch from (min(run_at) - now())) * 1000)::float8 as delay_ms
-    from "${schema}".jobs
-    where state = 'available'${filterQueues ? ' and queue = any($1::text[])' : ''}`;
-}
