@@ -47,6 +47,8 @@ class StepJob implements JobHandler<StepPayload, string> {
         throw new TransientError(`attempt ${ctx.attempt} failed`);
       case 'discard':
         throw new DiscardJobError('the order is gone');
+      case 'unserialisable':
+        return 1n as unknown as string; // JSON cannot hold a bigint
       case 'snooze':
         if ((attempts.get(ctx.id) ?? []).length < 3) return ctx.snooze(50);
         return 'woke up';
@@ -155,6 +157,13 @@ describe('failure semantics', () => {
     for (const id of [discard, fatal, other])
       expect((await waitForJobState(jobs, id, 'failed')).attempts).toBe(1);
     expect((await waitForJobState(jobs, retried, 'failed')).attempts).toBe(5);
+  });
+
+  it('completes a job whose return value JSON cannot hold, once, without a result', async () => {
+    const id = await jobs.performLater(StepJob, { mode: 'unserialisable' });
+    const job = await waitForJobState(jobs, id, 'completed');
+    expect(job).toMatchObject({ attempts: 1, result: null, errors: [] });
+    expect(attempts.get(id)).toHaveLength(1);
   });
 
   it('snoozes without counting an attempt', async () => {

@@ -57,18 +57,28 @@ export class JobRunner {
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
   ) {}
 
-  /** Runs a claimed attempt and reports its outcome; never throws. */
-  async run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
+  /** Runs a claimed attempt and reports its outcome; never rejects. */
+  run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
     const definition = this.registry.forName(job.name);
     if (!definition)
-      return { kind: 'failed', error: new UnknownJobError(job.name), retryable: false };
-    try {
-      return { kind: 'completed', result: await this.execute(definition, job, signal) };
-    } catch (thrown) {
-      if (thrown instanceof SnoozeSignal) return { kind: 'snoozed', delayMs: thrown.delayMs };
-      const error = toError(thrown);
-      return { kind: 'failed', error, retryable: this.isRetryable(definition, error), definition };
-    }
+      return Promise.resolve({
+        kind: 'failed',
+        error: new UnknownJobError(job.name),
+        retryable: false,
+      });
+    return this.execute(definition, job, signal).then(
+      (result): AttemptOutcome => ({ kind: 'completed', result }),
+      (thrown: unknown): AttemptOutcome => {
+        if (thrown instanceof SnoozeSignal) return { kind: 'snoozed', delayMs: thrown.delayMs };
+        const error = toError(thrown);
+        return {
+          kind: 'failed',
+          error,
+          retryable: this.isRetryable(definition, error),
+          definition,
+        };
+      },
+    );
   }
 
   private isRetryable(definition: JobDefinition, error: Error): boolean {
@@ -77,14 +87,15 @@ export class JobRunner {
     return !definition.retryOn || definition.retryOn.some((type) => error instanceof type);
   }
 
-  /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; throws its error. */
+  /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; rejects with its error. */
   execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
-    return this.tenancy.run(job, async () => {
-      const payload = await toValidPayload(definition, job.payload, this.options.validatorOptions);
-      return this.withTimeout(definition, signal, (s) =>
-        this.perform(definition, payload, this.context(job, s)),
-      );
-    });
+    return this.tenancy.run(job, () =>
+      toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
+        this.withTimeout(definition, signal, (s) =>
+          this.perform(definition, payload, this.context(job, s)),
+        ),
+      ),
+    );
   }
 
   /** Calls the handler. The single place every perform goes through. */
@@ -92,18 +103,28 @@ export class JobRunner {
     return Promise.resolve(definition.instance.perform(payload, ctx));
   }
 
-  /**
-   * Races the handler against its timeout. On timeout the job's signal is aborted and the attempt fails at
-   * once: the worker slot is freed even if the handler ignores the signal, and whatever it does later is
-   * dropped (its completion would be fenced out anyway).
-   */
-  private async withTimeout<T>(
+  /** Calls `fn` with the job's signal, under the job's timeout if it has one. */
+  private withTimeout<T>(
     definition: JobDefinition,
     outer: AbortSignal,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     // Without a timeout the caller's signal is the job's signal: no second controller on the hot path.
     if (definition.timeoutMs === undefined) return fn(outer);
+    return this.raceTimeout(definition, definition.timeoutMs, outer, fn);
+  }
+
+  /**
+   * Races the handler against its timeout. On timeout the job's signal is aborted and the attempt fails at
+   * once: the worker slot is freed even if the handler ignores the signal, and whatever it does later is
+   * dropped (its completion would be fenced out anyway).
+   */
+  private async raceTimeout<T>(
+    definition: JobDefinition,
+    timeoutMs: number,
+    outer: AbortSignal,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer.reason);
     if (outer.aborted) controller.abort(outer.reason);
@@ -111,7 +132,6 @@ export class JobRunner {
     let timer: NodeJS.Timeout | undefined;
     try {
       const work = fn(controller.signal);
-      const timeoutMs = definition.timeoutMs;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const error = new JobTimeoutError(definition.name, timeoutMs);
@@ -143,9 +163,11 @@ export class JobRunner {
       accountId: job.accountId,
       signal,
       logger: this.loggerFor(job.name),
-      snooze(delayMs: number): never {
-        throw new SnoozeSignal(Math.max(0, Math.round(delayMs)));
-      },
+      snooze,
     };
   }
+}
+
+function snooze(delayMs: number): never {
+  throw new SnoozeSignal(Math.max(0, Math.round(delayMs)));
 }

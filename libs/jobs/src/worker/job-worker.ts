@@ -30,16 +30,6 @@ import { backoffDelay } from './backoff';
 import { AttemptOutcome, JobAttempt, JobRunner } from './job-runner';
 import { NotifyListener } from './notify-listener';
 
-interface ClaimedRow {
-  id: string;
-  name: string;
-  queue: string;
-  payload: unknown;
-  account_id: string | null;
-  attempts: number;
-  max_attempts: number;
-}
-
 interface ActiveJob {
   job: JobAttempt;
   controller: AbortController;
@@ -51,6 +41,7 @@ interface ActiveJob {
 interface Completion {
   id: string;
   attempt: number;
+  /** What `perform` returned, as JSON text; `null` when it returned nothing. */
   result: string | null;
 }
 
@@ -326,22 +317,14 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     return delay;
   }
 
-  private async claim(limit: number): Promise<JobAttempt[]> {
+  private claim(limit: number): Promise<JobAttempt[]> {
     const w = this.options.worker;
     const values: unknown[] = [limit, this.id, w.leaseMs];
     if (!this.allQueues) values.push(w.queues);
-    const rows = await this.query<ClaimedRow>(this.sql.claim, values, {
+    // The statement names its columns after JobAttempt's fields: rows are used as they arrive.
+    return this.query<JobAttempt & QueryResultRow>(this.sql.claim, values, {
       name: `${this.options.schema}.claim`,
     });
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      queue: r.queue,
-      payload: r.payload,
-      accountId: r.account_id,
-      attempt: r.attempts,
-      maxAttempts: r.max_attempts,
-    }));
   }
 
   private dispatch(): void {
@@ -357,21 +340,22 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private perform(job: JobAttempt): void {
     const controller = new AbortController();
     const entry: ActiveJob = { job, controller, abandoned: false, done: Promise.resolve() };
+    this.active.set(job.id, entry);
+    const finished = () => {
+      if (this.active.get(job.id) === entry) this.active.delete(job.id);
+      this.finishedInWindow++;
+      this.dispatch();
+      this.wake();
+    };
     entry.done = this.runner
       .run(job, controller.signal)
       .then((outcome) => (entry.abandoned ? undefined : this.settle(job, outcome)))
-      .catch((error) =>
+      .then(finished, (error: unknown) => {
         this.logger.error(
           `Recording the outcome of job ${job.id} failed: ${toError(error).message}`,
-        ),
-      )
-      .finally(() => {
-        if (this.active.get(job.id) === entry) this.active.delete(job.id);
-        this.finishedInWindow++;
-        this.dispatch();
-        this.wake();
+        );
+        finished();
       });
-    this.active.set(job.id, entry);
   }
 
   /** A running job of ours was cancelled (the row already says so): abort it and forget its outcome. */
@@ -385,17 +369,38 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.wake();
   }
 
-  private async settle(job: JobAttempt, outcome: AttemptOutcome): Promise<void> {
+  /** Records an outcome: a completion joins the next batch (no promise), anything else is written now. */
+  private settle(job: JobAttempt, outcome: AttemptOutcome): Promise<void> | undefined {
     if (outcome.kind === 'completed') {
-      const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
+      const result = outcome.result === undefined ? null : this.resultJson(job, outcome.result);
       this.completions.push({ id: job.id, attempt: job.attempt, result });
       this.scheduleFlush();
-      return;
+      return undefined;
     }
     if (outcome.kind === 'snoozed') {
-      await this.query(this.sql.snooze, [job.id, this.id, job.attempt, outcome.delayMs]);
-      return;
+      return this.query(this.sql.snooze, [job.id, this.id, job.attempt, outcome.delayMs]).then(
+        () => undefined,
+      );
     }
+    return this.recordFailure(job, outcome);
+  }
+
+  /** A job's return value as JSON; one that JSON cannot hold is dropped with a warning (the job still completes). */
+  private resultJson(job: JobAttempt, result: unknown): string | null {
+    try {
+      return JSON.stringify(result) ?? null;
+    } catch (error) {
+      this.logger.warn(
+        `Job ${job.name} #${job.id} completed, but its return value is not JSON (${toError(error).message}); no result stored`,
+      );
+      return null;
+    }
+  }
+
+  private async recordFailure(
+    job: JobAttempt,
+    outcome: Extract<AttemptOutcome, { kind: 'failed' }>,
+  ): Promise<void> {
     const { error } = outcome;
     const retry = outcome.retryable && job.attempt < job.maxAttempts;
     const delay =

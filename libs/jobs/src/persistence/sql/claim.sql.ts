@@ -6,7 +6,8 @@
  * pass over each other's rows instead of queueing behind their locks, so two workers never get one job and
  * neither waits. The outer update marks the rows `running` and starts the attempt in the same statement:
  * one round-trip, one commit per batch. `attempts` is incremented here, at claim, so an attempt whose
- * worker dies is still counted and a job that kills its process cannot loop forever.
+ * worker dies is still counted and a job that kills its process cannot loop forever. The returned columns
+ * are named after the worker's `JobAttempt` fields, so its rows need no mapping.
  */
 export function claimSql(schema: string, filterQueues: boolean): string {
   return `
@@ -25,5 +26,6 @@ export function claimSql(schema: string, filterQueues: boolean): string {
         started_at = now()
     from next
     where j.id = next.id
-    returning j.id::text as id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts`;
+    returning j.id::text as id, j.name, j.queue, j.payload, j.account_id as "accountId",
+              j.attempts as attempt, j.max_attempts as "maxAttempts"`;
 }
