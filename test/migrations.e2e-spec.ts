@@ -14,6 +14,7 @@ import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
+const ALL = ['CreateJobsTables1763800000000', 'LeaseIndexByLockedUntil1763900000000'];
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -75,16 +76,20 @@ describe('migration names', () => {
   });
 
   it('are stable for the default schema and distinct per schema', () => {
-    const [defaultName] = jobsMigrations.map(nameOf);
-    expect(defaultName).toBe('CreateJobsTables1763800000000');
-    expect(createJobsMigrations('jobs').map(nameOf)).toEqual([defaultName]);
-    const names = ['jobs', 'my_jobs', 'myjobs', 'billing'].map((schema) =>
-      nameOf(createJobsMigrations(schema)[0]),
+    expect(jobsMigrations.map(nameOf)).toEqual(ALL);
+    expect(createJobsMigrations('jobs').map(nameOf)).toEqual(ALL);
+    const names = ['jobs', 'my_jobs', 'myjobs', 'billing'].flatMap((schema) =>
+      createJobsMigrations(schema).map(nameOf),
     );
     expect(new Set(names).size).toBe(names.length);
-    expect(names[1]).toBe('CreateJobsTablesMyJobs1763800000000');
-    // Same timestamp for every schema: the order of a user's migrations is not disturbed.
-    expect(new Set(names.map((n) => n.slice(-13))).size).toBe(1);
+    expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
+      'CreateJobsTablesMyJobs1763800000000',
+      'LeaseIndexByLockedUntilMyJobs1763900000000',
+    ]);
+    // Same timestamps for every schema: the order of a user's migrations is not disturbed.
+    expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
+      new Set(['1763800000000', '1763900000000']),
+    );
   });
 });
 
@@ -104,8 +109,8 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('runMigrations() creates the schema, tables and indexes', async () => {
     dataSource = await migrationDataSource(db.url);
     const applied = await dataSource.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual(['CreateJobsTables1763800000000']);
-    expect(await recordedMigrations(db.url)).toEqual(['CreateJobsTables1763800000000']);
+    expect(applied.map((m) => m.name)).toEqual(ALL);
+    expect(await recordedMigrations(db.url)).toEqual(ALL);
 
     expect(await schemaExists(db.url, 'jobs')).toBe(true);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
@@ -115,7 +120,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_account_idx',
       'jobs_claim_idx',
       'jobs_finished_idx',
-      'jobs_lease_idx',
+      'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
     ]);
@@ -130,6 +135,10 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     );
     expect(unique).toContain('unique_key IS NOT NULL');
     expect(unique).toMatch(/'available'::text, 'running'::text/);
+    // The rescuer's index: leased rows, with a predicate the worker's by-id statements cannot match.
+    expect(indexes.get('jobs_locked_until_idx')).toMatch(
+      /^CREATE INDEX jobs_locked_until_idx ON jobs\.jobs USING btree \(locked_until\) WHERE \(locked_until IS NOT NULL\)$/,
+    );
   });
 
   it('lets the unique key be reused once the job holding it has finished', async () => {
@@ -150,7 +159,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
   it('a second runMigrations() is a no-op', async () => {
     await expect(dataSource!.runMigrations()).resolves.toEqual([]);
-    expect(await recordedMigrations(db.url)).toEqual(['CreateJobsTables1763800000000']);
+    expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
   it('an app with runMigrations: true starts on the migrated database and works', async () => {
@@ -164,10 +173,37 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       await app.close();
     }
     // Startup migrations do not touch the app's migrations table.
-    expect(await recordedMigrations(db.url)).toEqual(['CreateJobsTables1763800000000']);
+    expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
-  it('undoLastMigration() drops the tables and the schema', async () => {
+  it("undoing the lease-index migration brings the first version's index back", async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual([ALL[0]]);
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.has('jobs_locked_until_idx')).toBe(false);
+    expect(indexes.get('jobs_lease_idx')).toMatch(
+      /\(locked_until\) WHERE \(state = 'running'::text\)$/,
+    );
+  });
+
+  it('upgrades a database made by the first version (jobs in it kept)', async () => {
+    await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
+    const applied = await dataSource!.runMigrations();
+    expect(applied.map((m) => m.name)).toEqual([ALL[1]]);
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.has('jobs_lease_idx')).toBe(false);
+    expect(indexes.has('jobs_locked_until_idx')).toBe(true);
+    await withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `select name from jobs.jobs where name = 'kept'`,
+      );
+      expect(rows).toHaveLength(1);
+      await c.query('truncate jobs.jobs');
+    });
+  });
+
+  it('undoLastMigration() down to the first drops the tables and the schema', async () => {
+    await dataSource!.undoLastMigration();
     await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
     expect(await recordedMigrations(db.url)).toEqual([]);
@@ -175,8 +211,9 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
-    expect(applied).toHaveLength(1);
+    expect(applied).toHaveLength(2);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    await dataSource!.undoLastMigration();
     await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
   });
@@ -204,6 +241,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
     expect(applied.map((m) => m.name).sort()).toEqual([
       'CreateJobsTables1763800000000',
       'CreateJobsTablesBillingJobs1763800000000',
+      'LeaseIndexByLockedUntil1763900000000',
+      'LeaseIndexByLockedUntilBillingJobs1763900000000',
     ]);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
@@ -215,8 +254,7 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
       'ON billing_jobs.jobs',
     );
 
-    await dataSource.undoLastMigration();
-    await dataSource.undoLastMigration();
+    for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
     expect(await schemaExists(db.url, 'billing_jobs')).toBe(false);
     expect(await recordedMigrations(db.url)).toEqual([]);
@@ -258,12 +296,33 @@ describe('runMigrations: true at startup', () => {
     expect(done.map((j) => j!.result)).toEqual([0, 1, 2, 3]);
   });
 
+  it("upgrades the first version's lease index at startup while other replicas' workers run", async () => {
+    // The database as the first version left it, with four apps (workers running) on it.
+    await withClient(db.url, async (c) => {
+      await c.query('drop index jobs.jobs_locked_until_idx');
+      await c.query(
+        `create index jobs_lease_idx on jobs.jobs (locked_until) where state = 'running'`,
+      );
+    });
+    const jobs = apps[0].get(JobQueueService);
+    const busy = await jobs.performAllLater(
+      PingJob,
+      Array.from({ length: 200 }, (_, n) => ({ payload: { n } })),
+    );
+    apps.push(await createJobsApp({ url: db.url, providers: [PingJob] }));
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.has('jobs_lease_idx')).toBe(false);
+    expect(indexes.has('jobs_locked_until_idx')).toBe(true);
+    await waitFor(async () => (await jobs.countByState()).every((c) => c.state === 'completed'));
+    expect((await jobs.find(busy[199]))!.state).toBe('completed');
+  });
+
   it('leaves a schema made by startup migrations to a later TypeORM migration run', async () => {
     // The library's migration is idempotent, so the user's CLI run after a startup run succeeds.
     const dataSource = await migrationDataSource(db.url);
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['CreateJobsTables1763800000000']);
+      expect(applied.map((m) => m.name)).toEqual(ALL);
     } finally {
       await dataSource.destroy();
     }

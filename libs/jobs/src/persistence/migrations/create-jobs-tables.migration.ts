@@ -45,9 +45,8 @@ export function createJobsTablesMigration(schema: string): new () => MigrationIn
         where unique_key is not null and state in ('available', 'running')`);
       // Tenant look-ups (an account's jobs, by state).
       await q.query(`create index if not exists jobs_account_idx on ${s}.jobs (account_id, state)`);
-      // The rescuer's scan: running rows by lease expiry.
-      await q.query(`
-        create index if not exists jobs_lease_idx on ${s}.jobs (locked_until) where state = 'running'`);
+      // The rescuer's index (running rows by lease expiry) is created by the next migration,
+      // LeaseIndexByLockedUntil; this one created an earlier form of it, which that migration replaces.
       // Retention purge and failed-job listings.
       await q.query(`
         create index if not exists jobs_finished_idx on ${s}.jobs (state, finished_at)
@@ -83,7 +82,7 @@ export function createJobsTablesMigration(schema: string): new () => MigrationIn
 }
 
 /** Migration names must be unique per database; a non-default schema gets its own name. */
-function suffix(schema: string): string {
+export function suffix(schema: string): string {
   return schema === 'jobs'
     ? ''
     : schema.replace(/(^|_)([a-z0-9])/g, (_m, _u, c: string) => c.toUpperCase());
