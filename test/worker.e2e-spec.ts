@@ -179,6 +179,78 @@ describe('priority and claim order', () => {
   });
 });
 
+describe('a large batch of jobs claimed at once', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [Journal, RecordJob],
+      jobs: { worker: { enabled: false, concurrency: 10, prefetch: 1_000 } },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('still runs in priority order within the batch', async () => {
+    const jobs = app.get(JobQueueService);
+    const journal = app.get(Journal);
+    await jobs.performAllLater(RecordJob, [
+      { payload: { n: 1 }, priority: 5 },
+      { payload: { n: 2 }, priority: 0 },
+      { payload: { n: 3 }, priority: 5 },
+      { payload: { n: 4 }, priority: -1 },
+    ]);
+    // One slot at a time would hide the order of the batch; with ten, starts follow it.
+    await app.get(JobWorker).start();
+    await waitFor(() => journal.entries.length === 4);
+    expect(journal.entries.map((e) => e.n)).toEqual([4, 2, 1, 3]);
+    await app.get(JobWorker).stop();
+  });
+
+  it('of synchronous jobs lets the event loop turn between every 100 starts or so', async () => {
+    const jobs = app.get(JobQueueService);
+    const journal = app.get(Journal);
+    journal.entries.length = 0;
+    await jobs.performAllLater(
+      RecordJob,
+      Array.from({ length: 2_000 }, (_, n) => ({ payload: { n } })),
+    );
+    // Number the turns of the event loop; every job notes the turn it started in.
+    let turn = 0;
+    let counting = true;
+    const count = () => {
+      turn++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const turnOf = new Map<number, number>();
+    const started = journal.entries.push.bind(journal.entries);
+    journal.entries.push = (...entries) => {
+      for (const e of entries) turnOf.set(e.n, turn);
+      return started(...entries);
+    };
+    try {
+      await app.get(JobWorker).start();
+      await waitFor(() => journal.entries.length === 2_000);
+    } finally {
+      counting = false;
+      await app.get(JobWorker).stop();
+    }
+    const perTurn = new Map<number, number>();
+    for (const t of turnOf.values()) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    // A claim returns up to 1,010 rows; without yielding they would all start in one turn. The worker
+    // starts 100 per turn; a counted turn can hold two of its turns (an I/O callback and an immediate).
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(200);
+    expect(perTurn.size).toBeGreaterThanOrEqual(10);
+  });
+});
+
 describe('transactional enqueue', () => {
   let db: TestDatabase;
   let app: TestingModule;
