@@ -455,3 +455,65 @@ describe('two workers on one database', () => {
     expect(workers).toHaveLength(2);
   });
 });
+
+describe("the worker's query plans", () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  /** Sequential scans of jobs, and scans of its indexes other than the ones the worker should use. */
+  async function scans(): Promise<{ seq: number; byIndex: Record<string, number> }> {
+    return withClient(db.url, async (c) => {
+      const table = await c.query<{ seq: string }>(
+        `select seq_scan as seq from pg_stat_user_tables where schemaname = 'jobs' and relname = 'jobs'`,
+      );
+      const indexes = await c.query<{ name: string; scans: string }>(
+        `select indexrelname as name, idx_scan as scans from pg_stat_user_indexes
+         where schemaname = 'jobs' and relname = 'jobs'`,
+      );
+      return {
+        seq: Number(table.rows[0].seq),
+        byIndex: Object.fromEntries(indexes.rows.map((r) => [r.name, Number(r.scans)])),
+      };
+    });
+  }
+
+  it('find batches by their ids even when statistics say almost nothing is running', async () => {
+    const producer = await createJobsApp({
+      url: db.url,
+      providers: [Journal, RecordJob],
+      jobs: { worker: { enabled: false } },
+    });
+    const ids = await producer.get(JobQueueService).performAllLater(
+      RecordJob,
+      Array.from({ length: 3_000 }, (_, n) => ({ payload: { n } })),
+    );
+    await producer.close();
+    // Statistics taken now say every job is available: the situation in which a plan made for a
+    // batch's real size preferred scanning the table (or an index over all of it) to find the batch.
+    await withClient(db.url, (c) => c.query('analyze jobs.jobs'));
+    const before = await scans();
+
+    const worker = await createJobsApp({
+      url: db.url,
+      providers: [Journal, RecordJob],
+      jobs: { worker: { concurrency: 10, prefetch: 500 } },
+    });
+    try {
+      await waitFor(() => worker.get(Journal).entries.length === 3_000);
+      await waitForJobState(worker.get(JobQueueService), ids[2_999], 'completed');
+    } finally {
+      await worker.close(); // closing its connections publishes their statistics
+    }
+    const after = await scans();
+    expect(after.seq - before.seq).toBe(0);
+    expect(after.byIndex.jobs_account_state_idx - before.byIndex.jobs_account_state_idx).toBe(0);
+    expect(after.byIndex.jobs_pkey - before.byIndex.jobs_pkey).toBeGreaterThan(0);
+  });
+});

@@ -18,6 +18,13 @@ const WORKER_POOL_SIZE = 4;
  * completion or failure leaves it running until its lease expires and it is rescued and run again, which
  * at-least-once delivery already allows. Enqueues keep the app's durable commits: an enqueue that
  * returned is never lost. A separate pool also means app load cannot starve the worker of connections.
+ *
+ * They also run with `plan_cache_mode = force_generic_plan`: each of the worker's named statements is
+ * planned once per connection, for any parameters. The plan PostgreSQL would otherwise make for a batch
+ * with its real size could start from the jobs table instead of the batch's ids: with statistics that
+ * say few jobs are running (true most of the time), a 500-job completion scanned every row or index
+ * entry of the table, history included, instead of looking up 500 ids (55 ms instead of 5 on a
+ * 20,000-row table, growing with the table). The generic plans drive every batch by its ids.
  */
 export class JobsDatabase implements OnApplicationShutdown {
   private readonly guardedPools = new WeakSet<Pool>();
@@ -36,7 +43,13 @@ export class JobsDatabase implements OnApplicationShutdown {
       const app = this.pool;
       const config = (app as unknown as { options: PoolConfig }).options;
       const PoolClass = app.constructor as new (config: PoolConfig) => Pool;
-      const options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
+      const options = [
+        config.options,
+        '-c synchronous_commit=off',
+        '-c plan_cache_mode=force_generic_plan',
+      ]
+        .filter(Boolean)
+        .join(' ');
       this.workerPoolInstance = new PoolClass({ ...config, max: WORKER_POOL_SIZE, options });
       // An idle connection that dies (server restart) is discarded by the pool, which then emits 'error';
       // unheard, that event would crash the process. The next query simply opens a new connection.

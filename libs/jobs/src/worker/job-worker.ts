@@ -49,6 +49,19 @@ const STACK_LIMIT = 4_000;
 const MAX_ADAPTIVE_PREFETCH = 1_000;
 /** Jobs started in one turn of the event loop at most (see `dispatch`). */
 const STARTS_PER_TURN = 100;
+/** The worker's statements (see `query`). */
+type Statement =
+  | 'claim'
+  | 'complete'
+  | 'fail'
+  | 'snooze'
+  | 'release'
+  | 'heartbeat'
+  | 'rescue'
+  | 'upsertWorker'
+  | 'deleteWorker'
+  | 'purgeTicks';
+
 /** Recurring tick records are kept 30 days: long enough for any schedule's missed-tick check. */
 const TICK_RETENTION_MS = 30 * 86_400_000;
 
@@ -69,19 +82,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** This worker's id, recorded in `locked_by` of the jobs it holds and in the workers table. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger = new Logger('JobWorker');
-  private readonly sql: Record<
-    | 'claim'
-    | 'complete'
-    | 'fail'
-    | 'snooze'
-    | 'release'
-    | 'heartbeat'
-    | 'rescue'
-    | 'upsertWorker'
-    | 'deleteWorker'
-    | 'purgeTicks',
-    string
-  >;
+  private readonly sql: Record<Statement, string>;
   private readonly allQueues: boolean;
   private readonly listener: NotifyListener;
 
@@ -300,13 +301,15 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.starvedLevel = Math.min(MAX_ADAPTIVE_PREFETCH, this.starvedLevel * 2);
   }
 
-  /** Every statement of the worker runs on the worker's own pool (see JobsDatabase). */
-  private query<T extends QueryResultRow>(
-    text: string,
-    values: unknown[],
-    options: { name?: string } = {},
-  ): Promise<T[]> {
-    return this.db.query<T>(text, values, { ...options, worker: true });
+  /**
+   * Runs one of the worker's statements on the worker's own pool (see JobsDatabase), as a named prepared
+   * statement: parsed once per connection, and planned generically (by ids, whatever the batch size).
+   */
+  private query<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+    return this.db.query<T>(this.sql[statement], values, {
+      name: `${this.options.schema}.${statement}`,
+      worker: true,
+    });
   }
 
   private databaseBackoff(what: string, error: unknown): number {
@@ -326,9 +329,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const values: unknown[] = [limit, this.id, w.leaseMs];
     if (!this.allQueues) values.push(w.queues);
     // The statement names its columns after JobAttempt's fields: rows are used as they arrive.
-    return this.query<JobAttempt & QueryResultRow>(this.sql.claim, values, {
-      name: `${this.options.schema}.claim`,
-    });
+    return this.query<JobAttempt & QueryResultRow>('claim', values);
   }
 
   /**
@@ -397,7 +398,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       return undefined;
     }
     if (outcome.kind === 'snoozed') {
-      return this.query(this.sql.snooze, [job.id, this.id, job.attempt, outcome.delayMs]).then(
+      return this.query('snooze', [job.id, this.id, job.attempt, outcome.delayMs]).then(
         () => undefined,
       );
     }
@@ -438,9 +439,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       `Job ${job.name} #${job.id} attempt ${job.attempt}/${job.maxAttempts} failed: ${error.message}` +
         (retry ? `; retrying in ${delay} ms` : '; giving up'),
     );
-    await this.query(this.sql.fail, [job.id, this.id, job.attempt, JSON.stringify(record), delay], {
-      name: `${this.options.schema}.fail`,
-    });
+    await this.query('fail', [job.id, this.id, job.attempt, JSON.stringify(record), delay]);
   }
 
   /** Completions of one tick go out in one statement; one in flight at a time, the next batch queued behind it. */
@@ -457,11 +456,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const batch = this.completions.splice(0);
     if (batch.length === 0) return;
     try {
-      await this.query(
-        this.sql.complete,
-        [batch.map((c) => c.id), batch.map((c) => c.attempt), batch.map((c) => c.result), this.id],
-        { name: `${this.options.schema}.complete` },
-      );
+      await this.query('complete', [
+        batch.map((c) => c.id),
+        batch.map((c) => c.attempt),
+        batch.map((c) => c.result),
+        this.id,
+      ]);
       this.wake(); // their room is free now: the fetch loop may be waiting for it
     } catch (error) {
       // Keep them: the next flush retries. If the lease runs out first, the job is rescued and re-run
@@ -475,11 +475,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async release(jobs: JobAttempt[]): Promise<void> {
     if (jobs.length === 0) return;
     try {
-      await this.query(this.sql.release, [
-        jobs.map((j) => j.id),
-        jobs.map((j) => j.attempt),
-        this.id,
-      ]);
+      await this.query('release', [jobs.map((j) => j.id), jobs.map((j) => j.attempt), this.id]);
     } catch (error) {
       this.logger.error(
         `Could not return ${jobs.length} job(s) to the queue (${toError(error).message}); their leases will expire and they will be rescued`,
@@ -500,7 +496,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       await this.registerWorker();
       const ids = this.heldIds();
       if (ids.length > 0)
-        await this.query(this.sql.heartbeat, [ids, this.id, this.options.worker.leaseMs]);
+        await this.query('heartbeat', [ids, this.id, this.options.worker.leaseMs]);
     } catch (error) {
       this.logger.warn(`Heartbeat failed: ${toError(error).message}`);
     }
@@ -508,7 +504,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async rescue(): Promise<void> {
     try {
-      const rows = await this.query<{ id: string; state: string }>(this.sql.rescue, [
+      const rows = await this.query<{ id: string; state: string }>('rescue', [
         this.options.worker.leaseMs,
       ]);
       if (rows.length > 0) {
@@ -529,9 +525,14 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     ] as const;
     try {
       for (const [state, ms] of rules) {
-        await purgeFinished((t, v) => this.query(t, v), this.options.schema, [state], ms);
+        await purgeFinished(
+          (text, values) => this.db.query(text, values, { worker: true }),
+          this.options.schema,
+          [state],
+          ms,
+        );
       }
-      await this.query(this.sql.purgeTicks, [TICK_RETENTION_MS]);
+      await this.query('purgeTicks', [TICK_RETENTION_MS]);
     } catch (error) {
       this.logger.warn(`Retention sweep failed: ${toError(error).message}`);
     }
@@ -539,18 +540,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async registerWorker(): Promise<void> {
     const w = this.options.worker;
-    await this.query(this.sql.upsertWorker, [
-      this.id,
-      hostname(),
-      process.pid,
-      w.queues,
-      w.concurrency,
-    ]);
+    await this.query('upsertWorker', [this.id, hostname(), process.pid, w.queues, w.concurrency]);
   }
 
   private async unregisterWorker(): Promise<void> {
     try {
-      await this.query(this.sql.deleteWorker, [this.id]);
+      await this.query('deleteWorker', [this.id]);
     } catch (error) {
       this.logger.warn(`Could not remove worker row: ${toError(error).message}`);
     }

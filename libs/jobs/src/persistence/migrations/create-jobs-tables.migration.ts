@@ -43,10 +43,8 @@ export function createJobsTablesMigration(schema: string): new () => MigrationIn
       await q.query(`
         create unique index if not exists jobs_unique_key_idx on ${s}.jobs (unique_key)
         where unique_key is not null and state in ('available', 'running')`);
-      // Tenant look-ups (an account's jobs, by state).
-      await q.query(`create index if not exists jobs_account_idx on ${s}.jobs (account_id, state)`);
-      // The rescuer's index (running rows by lease expiry) is created by the next migration,
-      // LeaseIndexByLockedUntil; this one created an earlier form of it, which that migration replaces.
+      // Tenant look-ups (an account's jobs by state) and the rescuer's index (leases by expiry) are
+      // created by the next migration, WorkerPlanIndexes, which replaced the forms this one first had.
       // Retention purge and failed-job listings.
       await q.query(`
         create index if not exists jobs_finished_idx on ${s}.jobs (state, finished_at)
