@@ -14,7 +14,7 @@ import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
-const ALL = ['CreateJobsTables1763800000000', 'WorkerPlanIndexes1763900000000'];
+const ALL = ['CreateJobsTables1763800000000', 'HotPathIndexes1763900000000'];
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -84,7 +84,7 @@ describe('migration names', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
       'CreateJobsTablesMyJobs1763800000000',
-      'WorkerPlanIndexesMyJobs1763900000000',
+      'HotPathIndexesMyJobs1763900000000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -117,8 +117,8 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
     const indexes = await indexesOf(db.url, 'jobs');
     expect([...indexes.keys()].sort()).toEqual([
-      'jobs_account_state_idx',
       'jobs_claim_idx',
+      'jobs_failed_account_idx',
       'jobs_finished_idx',
       'jobs_locked_until_idx',
       'jobs_pkey',
@@ -135,13 +135,13 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     );
     expect(unique).toContain('unique_key IS NOT NULL');
     expect(unique).toMatch(/'available'::text, 'running'::text/);
-    // Nothing the worker's fence (`state = 'running'`) could be answered from: the rescuer's index on
-    // leased rows, and tenant look-ups by state for every state but running.
+    // Nothing the worker's fence (`state = 'running'`) could be answered from, and nothing the hot path
+    // writes but what it reads: the rescuer's index on leased rows, failed jobs by account.
     expect(indexes.get('jobs_locked_until_idx')).toMatch(
       /^CREATE INDEX jobs_locked_until_idx ON jobs\.jobs USING btree \(locked_until\) WHERE \(locked_until IS NOT NULL\)$/,
     );
-    expect(indexes.get('jobs_account_state_idx')).toMatch(
-      /^CREATE INDEX jobs_account_state_idx ON jobs\.jobs USING btree \(account_id, state\) WHERE \(state <> 'running'::text\)$/,
+    expect(indexes.get('jobs_failed_account_idx')).toMatch(
+      /^CREATE INDEX jobs_failed_account_idx ON jobs\.jobs USING btree \(account_id, id\) WHERE \(state = 'failed'::text\)$/,
     );
   });
 
@@ -180,12 +180,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
-  it("undoing WorkerPlanIndexes brings the first version's indexes back", async () => {
+  it("undoing HotPathIndexes brings the first version's indexes back", async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual([ALL[0]]);
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_locked_until_idx')).toBe(false);
-    expect(indexes.has('jobs_account_state_idx')).toBe(false);
+    expect(indexes.has('jobs_failed_account_idx')).toBe(false);
     expect(indexes.get('jobs_lease_idx')).toMatch(
       /\(locked_until\) WHERE \(state = 'running'::text\)$/,
     );
@@ -200,7 +200,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);
-    expect(indexes.has('jobs_account_state_idx')).toBe(true);
+    expect(indexes.has('jobs_failed_account_idx')).toBe(true);
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ name: string }>(
         `select name from jobs.jobs where name = 'kept'`,
@@ -249,8 +249,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
     expect(applied.map((m) => m.name).sort()).toEqual([
       'CreateJobsTables1763800000000',
       'CreateJobsTablesBillingJobs1763800000000',
-      'WorkerPlanIndexes1763900000000',
-      'WorkerPlanIndexesBillingJobs1763900000000',
+      'HotPathIndexes1763900000000',
+      'HotPathIndexesBillingJobs1763900000000',
     ]);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
@@ -308,7 +308,7 @@ describe('runMigrations: true at startup', () => {
     // The database as the first version left it, with four apps (workers running) on it.
     await withClient(db.url, async (c) => {
       await c.query('drop index jobs.jobs_locked_until_idx');
-      await c.query('drop index jobs.jobs_account_state_idx');
+      await c.query('drop index jobs.jobs_failed_account_idx');
       await c.query(
         `create index jobs_lease_idx on jobs.jobs (locked_until) where state = 'running'`,
       );
@@ -324,7 +324,7 @@ describe('runMigrations: true at startup', () => {
     expect([...indexes.keys()]).not.toContain('jobs_lease_idx');
     expect([...indexes.keys()]).not.toContain('jobs_account_idx');
     expect([...indexes.keys()]).toContain('jobs_locked_until_idx');
-    expect([...indexes.keys()]).toContain('jobs_account_state_idx');
+    expect([...indexes.keys()]).toContain('jobs_failed_account_idx');
     await waitFor(async () => (await jobs.countByState()).every((c) => c.state === 'completed'));
     expect((await jobs.find(busy[199]))!.state).toBe('completed');
   });

@@ -44,7 +44,7 @@ export function createJobsTablesMigration(schema: string): new () => MigrationIn
         create unique index if not exists jobs_unique_key_idx on ${s}.jobs (unique_key)
         where unique_key is not null and state in ('available', 'running')`);
       // Tenant look-ups (an account's jobs by state) and the rescuer's index (leases by expiry) are
-      // created by the next migration, WorkerPlanIndexes, which replaced the forms this one first had.
+      // created by the next migration, HotPathIndexes, which replaced the forms this one first had.
       // Retention purge and failed-job listings.
       await q.query(`
         create index if not exists jobs_finished_idx on ${s}.jobs (state, finished_at)
