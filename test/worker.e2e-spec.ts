@@ -517,3 +517,45 @@ describe("the worker's query plans", () => {
     expect(after.byIndex.jobs_pkey - before.byIndex.jobs_pkey).toBeGreaterThan(0);
   });
 });
+
+describe('adaptive prefetch with slow jobs', () => {
+  let db: TestDatabase;
+  const apps: TestingModule[] = [];
+
+  @Job({ name: 'slow', payload: NumberPayload, tenant: 'none' })
+  class SlowJob implements JobHandler<NumberPayload> {
+    constructor(private readonly journal: Journal) {}
+    async perform({ n }: NumberPayload, ctx: JobContext): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      this.journal.entries.push({ id: ctx.id, n, at: Date.now() });
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    for (let i = 0; i < 2; i++)
+      apps.push(
+        await createJobsApp({
+          url: db.url,
+          providers: [Journal, SlowJob],
+          jobs: { worker: { concurrency: 2 } },
+        }),
+      );
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await db?.drop();
+  });
+
+  it('does not let one worker hoard slow jobs that another could start', async () => {
+    await apps[0].get(JobQueueService).performAllLater(
+      SlowJob,
+      Array.from({ length: 16 }, (_, n) => ({ payload: { n } })),
+    );
+    const done = () => apps.map((app) => app.get(Journal).entries.length);
+    await waitFor(() => done()[0] + done()[1] === 16);
+    // Either worker alone would take 8 × 150 ms; each got a fair share instead of one claiming them all.
+    expect(Math.min(...done())).toBeGreaterThanOrEqual(5);
+  });
+});

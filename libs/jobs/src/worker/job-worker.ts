@@ -249,10 +249,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         continue;
       }
       let claimed: JobAttempt[];
-      const starved = this.buffer.length === 0;
       try {
         claimed = await this.claim(free);
         this.dbFailures = 0;
+        // Starved: while the claim was out, the buffer ran dry and slots went idle.
+        const starved = this.buffer.length === 0 && this.active.size < concurrency;
         this.adapt(starved, claimed.length === free);
       } catch (error) {
         await this.sleep(this.databaseBackoff('claim', error));
@@ -271,8 +272,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /**
    * The prefetch buffer: the configured `worker.prefetch`, or else adaptive (between `concurrency` and
    * 1,000). Adaptive prefetch is the larger of two signals: about 100 ms of work at the rate jobs are
-   * finishing, and a level that doubles whenever the buffer ran dry while the queue still had more (the
-   * worker was starved: jobs finish faster than it claims) and halves when the queue runs dry. Fast jobs
+   * finishing, and a level that doubles whenever the buffer ran dry and slots went idle during a claim that
+   * got all it asked for (the worker was starved: jobs finish faster than it claims) and halves when the
+   * queue runs dry. Fast jobs
    * are thus claimed in large batches within a few claims (few round-trips and commits per job), while slow
    * jobs, which never drain the buffer, are not hoarded by one worker when others could start them.
    */
@@ -293,11 +295,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /** Updates the starvation level after a claim (see `prefetch`). */
-  private adapt(bufferWasEmpty: boolean, claimedAllAskedFor: boolean): void {
+  private adapt(starved: boolean, claimedAllAskedFor: boolean): void {
     const { concurrency } = this.options.worker;
     if (!claimedAllAskedFor)
       this.starvedLevel = Math.max(concurrency, Math.floor(this.starvedLevel / 2));
-    else if (bufferWasEmpty)
+    else if (starved)
       this.starvedLevel = Math.min(MAX_ADAPTIVE_PREFETCH, this.starvedLevel * 2);
   }
 
