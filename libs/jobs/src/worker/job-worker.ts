@@ -299,8 +299,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const { concurrency } = this.options.worker;
     if (!claimedAllAskedFor)
       this.starvedLevel = Math.max(concurrency, Math.floor(this.starvedLevel / 2));
-    else if (starved)
-      this.starvedLevel = Math.min(MAX_ADAPTIVE_PREFETCH, this.starvedLevel * 2);
+    else if (starved) this.starvedLevel = Math.min(MAX_ADAPTIVE_PREFETCH, this.starvedLevel * 2);
   }
 
   /**
