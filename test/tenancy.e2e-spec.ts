@@ -395,3 +395,44 @@ describe('tenant isolation under load', () => {
     expect(cls.isActive()).toBe(false);
   });
 });
+
+describe('a clsKey that is a path into the CLS store', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  const seen: Array<{ path: unknown; tenant: unknown }> = [];
+
+  @Job({ name: 'path.note' })
+  class PathJob implements JobHandler<Record<string, never>> {
+    constructor(private readonly cls: ClsService) {}
+    perform(): void {
+      seen.push({ path: this.cls.get('tenant.id'), tenant: this.cls.get('tenant') });
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [PathJob],
+      jobs: { tenant: { clsKey: 'tenant.id' } },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('captures the account from the path and sets it at the same path while the job performs', async () => {
+    const cls = app.get(ClsService);
+    const id = await cls.run(() => {
+      cls.set('tenant', { id: 'acme', plan: 'pro' });
+      return app.get(JobQueueService).performLater(PathJob, {});
+    });
+    expect((await waitForJobState(app.get(JobQueueService), id, 'completed')).accountId).toBe(
+      'acme',
+    );
+    // Only the account travels with the job: the rest of the request's `tenant` object does not.
+    expect(seen).toEqual([{ path: 'acme', tenant: { id: 'acme' } }]);
+  });
+});

@@ -53,14 +53,18 @@ export class TenantContext {
    * Written without `async`: on the worker's hot path every avoided promise counts.
    */
   run<T>(job: { id: string; accountId: string | null }, fn: () => Promise<T>): Promise<T> {
-    return this.cls.runWith({}, () => {
+    // The store starts with the job's id and account (a dotted clsKey is a path: set through CLS).
+    const tenant = this.options.tenant;
+    const withAccount = tenant !== undefined && job.accountId !== null;
+    const store: Record<string, unknown> = { [JOB_ID_CLS_KEY]: job.id };
+    if (withAccount && !tenant.clsKey.includes('.')) store[tenant.clsKey] = job.accountId;
+    return this.cls.runWith(store, () => {
       try {
-        this.cls.set(JOB_ID_CLS_KEY, job.id);
-        const tenant = this.options.tenant;
         let entered: Promise<void> | undefined;
-        if (tenant && job.accountId !== null) {
-          this.cls.set(tenant.clsKey, job.accountId);
-          if (this.getResolver()) entered = this.enterAccount(job.accountId, tenant.accountClsKey);
+        if (withAccount) {
+          if (tenant.clsKey.includes('.')) this.cls.set(tenant.clsKey, job.accountId);
+          if (this.getResolver())
+            entered = this.enterAccount(job.accountId as string, tenant.accountClsKey);
         }
         const ready = entered ? entered.then(this.resolveProxies) : this.resolveProxies();
         return ready ? ready.then(fn) : fn();
