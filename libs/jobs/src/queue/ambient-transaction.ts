@@ -6,7 +6,15 @@ interface TransactionHostLike {
 }
 
 let transactional:
-  { TransactionHost: { getInstance(name?: string): TransactionHostLike } } | null | undefined;
+  | {
+      TransactionHost: {
+        getInstance(name?: string): TransactionHostLike;
+        /** Internal: the hosts created so far. Read only to skip a throw when there are none. */
+        _instanceMap?: unknown;
+      };
+    }
+  | null
+  | undefined;
 
 /**
  * The EntityManager of the `@nestjs-cls/transactional` transaction active in this CLS context, if the app
@@ -23,6 +31,10 @@ export function ambientEntityManager(): EntityManager | undefined {
     }
   }
   if (!transactional) return undefined;
+  // Installed but not set up in this app: getInstance() would throw (and build a stack trace) on every
+  // enqueue.
+  const hosts = transactional.TransactionHost._instanceMap;
+  if (hosts instanceof Map && hosts.size === 0) return undefined;
   let host: TransactionHostLike;
   try {
     host = transactional.TransactionHost.getInstance();
