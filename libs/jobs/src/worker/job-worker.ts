@@ -274,9 +274,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
    * 1,000). Adaptive prefetch is the larger of two signals: about 100 ms of work at the rate jobs are
    * finishing, and a level that doubles whenever the buffer ran dry and slots went idle during a claim that
    * got all it asked for (the worker was starved: jobs finish faster than it claims) and halves when the
-   * queue runs dry. Fast jobs
-   * are thus claimed in large batches within a few claims (few round-trips and commits per job), while slow
-   * jobs, which never drain the buffer, are not hoarded by one worker when others could start them.
+   * queue runs dry. Fast jobs are thus claimed in large batches within a few claims (few round-trips and
+   * commits per job), while slow jobs, which never drain the buffer, are not hoarded by one worker when
+   * others could start them.
    */
   private prefetch(): number {
     const fixed = this.options.worker.prefetch;
