@@ -26,6 +26,13 @@ const WORKER_POOL_SIZE = 4;
  * entry of the table, history included, instead of looking up 500 ids (55 ms instead of 5 on a
  * 20,000-row table, growing with the table). The generic plans drive every batch by its ids.
  */
+/** The `query` a `JobsDatabase.transaction` callback gets: the transaction's own connection. */
+export type TransactionQuery = <R extends QueryResultRow>(
+  text: string,
+  values: unknown[],
+  name?: string,
+) => Promise<R[]>;
+
 export class JobsDatabase implements OnApplicationShutdown {
   private readonly guardedPools = new WeakSet<Pool>();
   private workerPoolInstance: Pool | undefined;
@@ -96,6 +103,38 @@ export class JobsDatabase implements OnApplicationShutdown {
     const pool = options.worker ? this.workerPool : this.pool;
     const result = await pool.query<T>({ name: options.name, text, values });
     return result.rows;
+  }
+
+  /**
+   * Runs `fn` in a transaction on one connection of the app's pool: committed when `fn` resolves, rolled
+   * back when it throws (and the error rethrown). `fn` gets that connection's `query`; statements on it run
+   * in order, and `fn` may do other work while one is in flight. A connection that fails is discarded.
+   */
+  async transaction<T>(fn: (query: TransactionQuery) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // Set when the connection must not be reused: `begin`, `commit` or `rollback` failed (a restart, a
+    // terminated backend). An error of `fn` itself, rolled back, leaves the connection fine.
+    let discard: Error | undefined;
+    try {
+      await client.query('begin').catch((e: unknown) => {
+        throw (discard = e as Error);
+      });
+      let result: T;
+      try {
+        result = await fn(async (text, values, name) => {
+          return (await client.query({ name, text, values })).rows;
+        });
+      } catch (error) {
+        await client.query('rollback').catch((e: unknown) => (discard = e as Error));
+        throw error;
+      }
+      await client.query('commit').catch((e: unknown) => {
+        throw (discard = e as Error);
+      });
+      return result;
+    } finally {
+      client.release(discard);
+    }
   }
 
   /**
