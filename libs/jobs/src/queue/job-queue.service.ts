@@ -13,7 +13,12 @@ import { SnoozeSignal } from '../errors/snooze.signal';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
 import type { ResolvedJobsOptions } from '../options/jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
-import { enqueueDocument, enqueueSql, findByUniqueKeysSql } from '../persistence/sql/enqueue.sql';
+import {
+  enqueueDocument,
+  EnqueueRow,
+  enqueueSql,
+  findByUniqueKeysSql,
+} from '../persistence/sql/enqueue.sql';
 import { listFailedSql, purgeFinished } from '../persistence/sql/operations.sql';
 import { JobRunner } from '../worker/job-runner';
 import { TenantContext } from '../tenancy/tenant-context';
@@ -60,21 +65,9 @@ export interface QueueStateCount {
  * One job ready to be written: validated, serialized and with its account captured (`prepare`'s output,
  * `insert`'s input). `null` stands for an option left unset.
  */
-export interface PreparedJob {
-  name: string;
-  queue: string;
-  priority: number;
-  /** The payload as the caller passed it. */
+export interface PreparedJob extends EnqueueRow {
+  /** The payload as the caller passed it (`payloadJson` is its JSON text). */
   payload: unknown;
-  /** Its JSON text: what is stored, and what a worker will validate and perform. */
-  payloadJson: string;
-  /** The captured account; `null` for a global job (or without tenancy). */
-  accountId: string | null;
-  maxAttempts: number;
-  runAt: Date | null;
-  /** Rounded and clamped to `>= 0`. */
-  delayMs: number | null;
-  uniqueKey: string | null;
 }
 
 /**

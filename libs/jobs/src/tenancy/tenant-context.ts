@@ -16,6 +16,8 @@ import { proxyProviderResolver } from './proxy-providers';
 export class TenantContext {
   private resolver: AccountResolver | undefined;
   private readonly resolveProxies: () => Promise<void> | undefined;
+  /** `tenant.clsKey` names a path into the CLS store (`tenant.id`) rather than a plain key. */
+  private readonly accountKeyIsPath: boolean;
 
   constructor(
     private readonly cls: ClsService,
@@ -23,6 +25,7 @@ export class TenantContext {
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
   ) {
     this.resolveProxies = proxyProviderResolver(cls);
+    this.accountKeyIsPath = options.tenant?.clsKey.includes('.') ?? false;
   }
 
   /** The account in the current CLS context (a request, or a job being performed), if any. */
@@ -53,19 +56,19 @@ export class TenantContext {
    * Written without `async`: on the worker's hot path every avoided promise counts.
    */
   run<T>(job: { id: string; accountId: string | null }, fn: () => Promise<T>): Promise<T> {
-    // The store starts with the job's id and account (a dotted clsKey is a path: set through CLS).
     const tenant = this.options.tenant;
-    const withAccount = tenant !== undefined && job.accountId !== null;
+    const accountId = tenant ? job.accountId : null;
+    // The store starts with the job's id and account; a dotted clsKey is a path, set through CLS.
     const store: Record<string, unknown> = { [JOB_ID_CLS_KEY]: job.id };
-    if (withAccount && !tenant.clsKey.includes('.')) store[tenant.clsKey] = job.accountId;
+    if (tenant && accountId !== null && !this.accountKeyIsPath) store[tenant.clsKey] = accountId;
     return this.cls.runWith(store, () => {
       try {
-        let entered: Promise<void> | undefined;
-        if (withAccount) {
-          if (tenant.clsKey.includes('.')) this.cls.set(tenant.clsKey, job.accountId);
-          if (this.getResolver())
-            entered = this.enterAccount(job.accountId as string, tenant.accountClsKey);
-        }
+        if (tenant && accountId !== null && this.accountKeyIsPath)
+          this.cls.set(tenant.clsKey, accountId);
+        const entered =
+          tenant && accountId !== null && this.getResolver()
+            ? this.enterAccount(accountId, tenant.accountClsKey)
+            : undefined;
         const ready = entered ? entered.then(this.resolveProxies) : this.resolveProxies();
         return ready ? ready.then(fn) : fn();
       } catch (error) {

@@ -37,15 +37,18 @@ export function enqueueSql(schema: string, channel: string): string {
     ) n on true`;
 }
 
-/** A job row of `enqueueSql`'s document. `payloadJson` is spliced in as is: it is JSON already. */
+/** A job row of `enqueueSql`'s document. `null` stands for an option left unset. */
 export interface EnqueueRow {
   name: string;
   queue: string;
   priority: number;
+  /** The payload's JSON text: what is stored, and what a worker will validate and perform. */
   payloadJson: string;
+  /** The captured account; `null` for a global job (or without tenancy). */
   accountId: string | null;
   maxAttempts: number;
   runAt: Date | null;
+  /** Rounded and clamped to `>= 0`. */
   delayMs: number | null;
   uniqueKey: string | null;
 }
