@@ -322,8 +322,20 @@ export class JobQueueService {
     manager = ambientEntityManager(),
   ): Promise<string[]> {
     if (items.length === 0) return [];
-    const definition = this.registry.forType(job);
-    if (manager || items.length < OVERLAPPED_ENQUEUE_MIN || !this.db) {
+    return this.write(this.registry.forType(job), items, manager);
+  }
+
+  /**
+   * Validates, serializes and captures the account of every item, then writes them all or none, and
+   * returns their ids in item order. A seam for subclasses: the testing queue (`@app/jobs/testing`)
+   * records the `prepare`d jobs instead, so tests see the same validation and tenant rules as production.
+   */
+  protected async write<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+    manager: EntityManager | undefined,
+  ): Promise<string[]> {
+    if (manager || items.length < OVERLAPPED_ENQUEUE_MIN) {
       return this.insert(await this.prepare(definition, items), manager);
     }
     return this.insertWhileValidating(definition, items);
@@ -373,9 +385,6 @@ export class JobQueueService {
    * Everything an enqueue does before it touches the database: validates every payload (all of them before
    * anything is written), serializes it under the size limit and captures each job's account (failing
    * closed). Throws `InvalidPayloadError` / `MissingTenantError`; returns one prepared job per item, in order.
-   *
-   * A seam for subclasses: the testing queue (`@app/jobs/testing`) records what this returns instead of
-   * inserting it, so tests see the same validation and tenant rules as production.
    */
   protected async prepare<P>(
     definition: JobDefinition,
@@ -429,7 +438,7 @@ export class JobQueueService {
    * returns their ids in order; an item whose `uniqueKey` an unfinished job already holds gets that job's id.
    * Throws `EnqueueFailedError` when the database refuses the insert.
    */
-  protected async insert(prepared: PreparedJob[], manager?: EntityManager): Promise<string[]> {
+  private async insert(prepared: PreparedJob[], manager?: EntityManager): Promise<string[]> {
     if (prepared.length === 0) return [];
     let rows: Array<{ id: string; unique_key: string | null }>;
     try {

@@ -114,6 +114,20 @@ describe('TestingJobQueue (capture mode)', () => {
     expect(app.helper.enqueued().map((j) => j.accountId)).toEqual(['acc-7', null]);
   });
 
+  it('records a bulk enqueue of hundreds of jobs, and rejects one with an invalid item', async () => {
+    const items = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ payload: { text: `t${i}` }, accountId: 'acc-1' }));
+    const ids = await app.queue.performAllLater(NoteJob, items(300));
+    expect(ids).toHaveLength(300);
+    expect(app.helper.enqueued().map((j) => j.payload)).toEqual(items(300).map((i) => i.payload));
+    const invalid = items(300);
+    invalid[120].payload = { text: 42 } as never;
+    const error = await app.queue.performAllLater(NoteJob, invalid).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidPayloadError);
+    expect((error as InvalidPayloadError).fields.map((f) => f.field)).toEqual(['[120].text']);
+    expect(app.helper.enqueued()).toHaveLength(300); // nothing of the rejected batch recorded
+  });
+
   it('deduplicates by uniqueKey while the holder is unfinished, like the real queue', async () => {
     const ids = await app.queue.performAllLater(ReportJob, [
       { payload: { day: 'a' }, uniqueKey: 'k' },

@@ -1,5 +1,5 @@
 import type { ModuleRef } from '@nestjs/core';
-import type { EntityManager } from 'typeorm';
+import type { JobDefinition } from '../discovery/job-definition';
 import type { JobRegistry } from '../discovery/job.registry';
 import { JobCancelledError, JobsError } from '../errors';
 import type { JobRecord } from '../interfaces';
@@ -7,12 +7,7 @@ import type { ResolvedJobsOptions } from '../options/jobs-options';
 import type { JobsDatabase } from '../persistence/jobs-database';
 import type { TickGuard } from '../scheduling/tick-guard';
 import type { BulkJob, EnqueueOptions, JobClass } from '../queue/enqueue-options';
-import {
-  FailedJobsFilter,
-  JobQueueService,
-  PreparedJob,
-  QueueStateCount,
-} from '../queue/job-queue.service';
+import { FailedJobsFilter, JobQueueService, QueueStateCount } from '../queue/job-queue.service';
 import type { TenantContext } from '../tenancy/tenant-context';
 import type { JobRunner } from '../worker/job-runner';
 import type { CapturedJobRunner } from './captured-job-runner';
@@ -92,20 +87,21 @@ export class TestingJobQueue extends JobQueueService {
   }
 
   /**
-   * Records the jobs instead of inserting them (`manager` is ignored). A `uniqueKey` held by an unfinished
-   * captured job returns that job's id and records nothing, as the real queue does. In `inline` mode each
-   * new job is then performed in order; once all have run, the first error is thrown.
+   * Records the jobs instead of writing them (`manager` is ignored), after the same `prepare` as the real
+   * queue. A `uniqueKey` held by an unfinished captured job returns that job's id and records nothing, as
+   * the real queue does. In `inline` mode each new job is then performed in order; once all have run, the
+   * first error is thrown.
    */
-  protected override async insert(
-    prepared: PreparedJob[],
-    _manager?: EntityManager,
+  protected override async write<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
   ): Promise<string[]> {
+    const prepared = await this.prepare(definition, items);
     const added: CapturedJobEntry[] = [];
     const ids = prepared.map((p) => {
       const holder = this.store.holderOf(p.uniqueKey);
       if (holder) return holder.id;
-      // `prepare` resolved the definition by class, so the name is registered.
-      const entry = this.store.add(p, this.registry.forName(p.name)!.type as JobClass);
+      const entry = this.store.add(p, definition.type as JobClass);
       added.push(entry);
       return entry.id;
     });
