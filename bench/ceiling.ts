@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { createScratchDatabase } from './support/database';
+import { createScratchDatabase, withClient } from './support/database';
 
 const run = promisify(execFile);
 
@@ -91,14 +91,4 @@ export async function measureCeiling(
 async function count(client: Client): Promise<number> {
   const { rows } = await client.query<{ n: string }>('select count(*)::text as n from t');
   return Number(rows[0].n);
-}
-
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -22,8 +22,13 @@ export function withDatabaseName(url: string, database: string): string {
 }
 
 /** Runs `fn` on a short-lived connection to the admin database (`BENCH_DATABASE_URL`). */
-export async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: benchDatabaseUrl() });
+export function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  return withClient(benchDatabaseUrl(), fn);
+}
+
+/** Runs `fn` on a short-lived connection to `url`. */
+export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);

@@ -109,6 +109,8 @@ export class JobsDatabase implements OnApplicationShutdown {
    * Runs `fn` in a transaction on one connection of the app's pool: committed when `fn` resolves, rolled
    * back when it throws (and the error rethrown). `fn` gets that connection's `query`; statements on it run
    * in order, and `fn` may do other work while one is in flight. A connection that fails is discarded.
+   * Not TypeORM's `DataSource.transaction`: its `query` reaches the socket only some microtasks later, so
+   * synchronous work started right after it would run before the statement is even sent.
    */
   async transaction<T>(fn: (query: TransactionQuery) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
