@@ -3,8 +3,8 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
-    '^@app/jobs$': '<rootDir>/libs/jobs/src',
-    '^@app/jobs/(.*)$': '<rootDir>/libs/jobs/src/$1',
+    '^nestjs-tenant-jobs$': '<rootDir>/libs/jobs/src',
+    '^nestjs-tenant-jobs/(.*)$': '<rootDir>/libs/jobs/src/$1',
   },
   testEnvironment: 'node',
 };

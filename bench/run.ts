@@ -14,7 +14,7 @@
  *   --diagnose        count our library's statements and claim sizes in the 1-process drain
  *   --out <dir>       results directory (default bench/results)
  */
-import { REPO_ROOT } from './support/paths'; // first: registers the @app/jobs alias
+import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';

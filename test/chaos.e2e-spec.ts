@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { EnqueueFailedError, JobQueueService } from '@app/jobs';
+import { EnqueueFailedError, JobQueueService } from 'nestjs-tenant-jobs';
 import {
   CHAOS_EFFECT_JOB,
   CHAOS_MAX_HELD,

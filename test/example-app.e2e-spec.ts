@@ -7,7 +7,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { JobQueueService, JobState, JobWorker } from '@app/jobs';
+import { JobQueueService, JobState, JobWorker } from 'nestjs-tenant-jobs';
 import { AuditLog } from '../apps/example/src/audit/audit-log.entity';
 import { FakeMailer } from '../apps/example/src/mailer/fake-mailer.service';
 import { Order } from '../apps/example/src/orders/order.entity';

@@ -9,7 +9,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { JobQueueService, JobRecord } from '@app/jobs';
+import { JobQueueService, JobRecord } from 'nestjs-tenant-jobs';
 import { accountOwnerEmail } from '../apps/example/src/digest/daily-digest-mail';
 import { SendPendingInvoicesJob } from '../apps/example/src/invoices/send-pending-invoices.job';
 import { FakeMailer } from '../apps/example/src/mailer/fake-mailer.service';

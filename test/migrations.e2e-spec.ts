@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TestingModule } from '@nestjs/testing';
 import { DataSource, MigrationInterface } from 'typeorm';
-import { createJobsMigrations, Job, JobHandler, JobQueueService, jobsMigrations } from '@app/jobs';
+import {
+  createJobsMigrations,
+  Job,
+  JobHandler,
+  JobQueueService,
+  jobsMigrations,
+} from 'nestjs-tenant-jobs';
 import {
   createTestDatabase,
   schemaExists,

@@ -22,7 +22,7 @@ import {
   JobsModule,
   JobsModuleOptions,
   JobWorker,
-} from '@app/jobs';
+} from 'nestjs-tenant-jobs';
 import {
   createTestDatabase,
   schemaExists,

@@ -9,7 +9,7 @@ import {
   JobHandler,
   JobQueueService,
   MissingTenantError,
-} from '@app/jobs';
+} from 'nestjs-tenant-jobs';
 import { createTestDatabase, TestDatabase, withClient } from './support/database';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';

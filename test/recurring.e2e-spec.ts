@@ -12,7 +12,7 @@ import {
   JobQueueService,
   JobsModuleOptions,
   Recurring,
-} from '@app/jobs';
+} from 'nestjs-tenant-jobs';
 import { createTestDatabase, TestDatabase, waitFor } from './support/database';
 import { createJobsApp } from './support/jobs-app';
 

@@ -10,7 +10,7 @@ import {
   JobHandler,
   JobQueueService,
   MissingTenantError,
-} from '@app/jobs';
+} from 'nestjs-tenant-jobs';
 import { createTestDatabase, TestDatabase, waitFor } from './support/database';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';

@@ -6,7 +6,7 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
-import { Job, JobContext, JobHandler, JobQueueService, JobWorker } from '@app/jobs';
+import { Job, JobContext, JobHandler, JobQueueService, JobWorker } from 'nestjs-tenant-jobs';
 import { createTestDatabase, TestDatabase, waitFor, withClient } from './support/database';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';

@@ -18,7 +18,7 @@ type QueryFn = (
 ) => Promise<unknown[]>;
 
 export async function instrumentOurs(): Promise<OursDiagnostics> {
-  const { JobsDatabase } = await import('@app/jobs/persistence/jobs-database');
+  const { JobsDatabase } = await import('nestjs-tenant-jobs/persistence/jobs-database');
   const diagnostics: OursDiagnostics = { statements: {}, claimSizes: {} };
   const proto = JobsDatabase.prototype as unknown as { query: QueryFn };
   const original = proto.query;

@@ -1,5 +1,5 @@
 /**
- * Resolves the `@app/jobs` alias for the compiled bench (bench/.work/build): the paths of the repository's
+ * Resolves the `nestjs-tenant-jobs` alias for the compiled bench (bench/.work/build): the paths of the repository's
  * tsconfig.json, against the build directory. Imported first by run.ts and worker.ts.
  */
 import { resolve } from 'node:path';

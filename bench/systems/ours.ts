@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
-import { Job, JobHandler, JobQueueService, JobsModule, JobWorker } from '@app/jobs';
+import { Job, JobHandler, JobQueueService, JobsModule, JobWorker } from 'nestjs-tenant-jobs';
 import type { BenchSystem, JobSink, SetupOptions, SystemTarget } from './types';
 
 /** Jobs are spread over this many accounts (enqueued with an explicit `accountId`). */

@@ -12,7 +12,7 @@
  */
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Job, JobContext, JobHandler, WorkerOptions } from '@app/jobs';
+import { Job, JobContext, JobHandler, WorkerOptions } from 'nestjs-tenant-jobs';
 
 export const CHAOS_EFFECT_JOB = 'chaos.effect';
 export const CHAOS_POISON_JOB = 'chaos.poison';

@@ -31,7 +31,7 @@ export interface WorkerCommand {
 /**
  * Transpiles the library and test/chaos (TypeScript `transpileModule`, what ts-node's transpile-only does
  * on every start) into `outDir`, which must lie inside the repository so that `node_modules` resolves,
- * rewriting the `@app/jobs` alias to relative paths. Takes about a second.
+ * rewriting the `nestjs-tenant-jobs` alias to relative paths. Takes about a second.
  */
 export function buildWorker(outDir: string): WorkerCommand {
   if (process.env.CHAOS_TS_NODE) {
@@ -55,7 +55,7 @@ export function buildWorker(outDir: string): WorkerCommand {
     const target = join(outDir, relative(REPO_ROOT, file)).replace(/\.ts$/, '.js');
     const toLib = relative(dirname(target), join(outDir, ALIAS_TARGET)) || '.';
     const js = outputText.replace(
-      /require\("@app\/jobs(\/[^"]*)?"\)/g,
+      /require\("nestjs-tenant-jobs(\/[^"]*)?"\)/g,
       (_m, sub: string | undefined) =>
         `require("${toLib.startsWith('.') ? '' : './'}${toLib}${sub ?? ''}")`,
     );

@@ -12,7 +12,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { JobsModule } from '@app/jobs';
+import { JobsModule } from 'nestjs-tenant-jobs';
 import {
   CHAOS_WORKER,
   CHAOS_WORKER_APPLICATION_NAME,

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
-import { JobQueueService } from '@app/jobs';
+import { JobQueueService } from 'nestjs-tenant-jobs';
 import { AppModule } from '../../apps/example/src/app.module';
 import { FakeMailer } from '../../apps/example/src/mailer/fake-mailer.service';
 import { createTestDatabase, TestDatabase } from './database';

@@ -2,7 +2,7 @@ import type { DynamicModule, ModuleMetadata, Provider, Type } from '@nestjs/comm
 import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { JobsModule, JobsModuleOptions } from '@app/jobs';
+import { JobsModule, JobsModuleOptions } from 'nestjs-tenant-jobs';
 
 /** What a suite needs to build an application around the jobs module. */
 export interface JobsAppOptions {

@@ -1,4 +1,4 @@
-import { JobQueueService, JobRecord, JobState } from '@app/jobs';
+import { JobQueueService, JobRecord, JobState } from 'nestjs-tenant-jobs';
 import { waitFor, WaitForOptions } from './database';
 
 /**

@@ -10,7 +10,7 @@ export class AppController {
     const json = `-H 'content-type: application/json'`;
     const tenant = `-H "x-account-id: $ACCOUNT"`;
     return {
-      name: 'shop example (@app/jobs)',
+      name: 'shop example (nestjs-tenant-jobs)',
       description:
         'A small multi-tenant shop. POST /orders enqueues a confirmation job that runs in the ' +
         'account of the request (X-Account-Id header); DELETE /admin/orders/:id audits at once and ' +

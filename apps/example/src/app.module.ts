@@ -4,7 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
-import { JobsModule } from '@app/jobs';
+import { JobsModule } from 'nestjs-tenant-jobs';
 import { AccountsModule } from './accounts/accounts.module';
 import { AccountsResolver } from './accounts/accounts.resolver';
 import { ActiveAccountsSource } from './accounts/active-accounts.source';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AccountResolver } from '@app/jobs';
+import type { AccountResolver } from 'nestjs-tenant-jobs';
 import { Account } from './account.entity';
 import { AccountsService } from './accounts.service';
 

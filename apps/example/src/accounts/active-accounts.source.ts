@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AccountSource } from '@app/jobs';
+import type { AccountSource } from 'nestjs-tenant-jobs';
 import { AccountsService } from './accounts.service';
 
 /**

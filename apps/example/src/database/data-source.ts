@@ -1,5 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { jobsMigrations } from '@app/jobs';
+import { jobsMigrations } from 'nestjs-tenant-jobs';
 import { Account } from '../accounts/account.entity';
 import { AuditLog } from '../audit/audit-log.entity';
 import { appMigrations } from '../migrations';

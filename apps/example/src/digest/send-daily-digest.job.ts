@@ -1,4 +1,4 @@
-import { Job, JobContext, JobHandler, Recurring } from '@app/jobs';
+import { Job, JobContext, JobHandler, Recurring } from 'nestjs-tenant-jobs';
 import { CurrentAccount } from '../accounts/current-account.service';
 import { Mailer } from '../mailer/mailer';
 import { OrdersRepository } from '../orders/orders.repository';

@@ -1,6 +1,6 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Job, JobContext, JobHandler, Recurring } from '@app/jobs';
+import { Job, JobContext, JobHandler, Recurring } from 'nestjs-tenant-jobs';
 import { Mailer } from '../mailer/mailer';
 import { OrdersRepository } from '../orders/orders.repository';
 import { invoiceMail } from './invoice-mail';

@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
-import { JobQueueService, JobRecord } from '@app/jobs';
+import { JobQueueService, JobRecord } from 'nestjs-tenant-jobs';
 import { CurrentAccount } from '../accounts/current-account.service';
 import { RequireAccountGuard } from '../accounts/require-account.guard';
 

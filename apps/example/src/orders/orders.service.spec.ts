@@ -14,7 +14,7 @@ import {
   JobsTestingModule,
   JobsTestingMode,
   jobsMatchers,
-} from '@app/jobs/testing';
+} from 'nestjs-tenant-jobs/testing';
 import { AuditService } from '../audit/audit.service';
 import { ACCOUNT_ID_CLS_KEY, CurrentAccount } from '../accounts/current-account.service';
 import { FakeMailer } from '../mailer/fake-mailer.service';

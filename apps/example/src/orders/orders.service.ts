@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { JobQueueService } from '@app/jobs';
+import { JobQueueService } from 'nestjs-tenant-jobs';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ConfirmOrderJob } from './jobs/confirm-order.job';

@@ -1,6 +1,6 @@
 import { Injectable, ScopeOptions, SetMetadata } from '@nestjs/common';
 import { SCOPE_OPTIONS_METADATA } from '@nestjs/common/constants';
-import { JOB_METADATA } from '../jobs.constants';
+import { JOB_METADATA } from '../jobs.internal-constants';
 import type { JobOptions } from '../interfaces';
 
 /**

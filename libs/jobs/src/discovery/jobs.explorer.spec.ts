@@ -12,8 +12,8 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { Job } from '../decorators/job.decorator';
 import { JobDefinitionError, JobsError } from '../errors';
 import type { JobHandler, JobsModuleOptions } from '../interfaces';
-import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import { resolveJobsOptions } from '../options/jobs-options';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import { resolveJobsOptions } from '../jobs-options';
 import { JobRegistry } from './job.registry';
 import { JobsExplorer } from './jobs.explorer';
 

@@ -2,9 +2,9 @@ import { Inject, Injectable, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { JobDefinitionError } from '../errors';
-import { JOB_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
+import { JOB_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { JobHandler, JobOptions } from '../interfaces';
-import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../options/jobs-options';
+import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../jobs-options';
 import type { JobDefinition } from './job-definition';
 import { JobRegistry } from './job.registry';
 

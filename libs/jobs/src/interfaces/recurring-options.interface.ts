@@ -1,4 +1,4 @@
-import type { JobClass } from '../queue/enqueue-options';
+import type { JobClass } from './enqueue-options.interface';
 
 /**
  * A recurring schedule of a job. Every replica ticks; each tick enqueues exactly once across replicas,

@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../discovery/job-definition';
 import { InvalidEnqueueOptionsError } from '../errors';
-import type { BulkJob } from './enqueue-options';
+import type { BulkJob } from '../interfaces/enqueue-options.interface';
 
 /**
  * Rejects options that would otherwise be silently coerced (an invalid `runAt` would run the job now, a

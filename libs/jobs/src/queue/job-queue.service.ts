@@ -10,8 +10,8 @@ import { JobRegistry } from '../discovery/job.registry';
 import type { JobRecord, JobState } from '../interfaces';
 import { EnqueueFailedError, JobsError, toError } from '../errors';
 import { SnoozeSignal } from '../errors/snooze.signal';
-import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
 import {
   enqueueDocument,
@@ -23,12 +23,17 @@ import { listFailedSql, purgeFinished } from '../persistence/sql/operations.sql'
 import { JobRunner } from '../worker/job-runner';
 import { TenantContext } from '../tenancy/tenant-context';
 import { ambientEntityManager } from './ambient-transaction';
-import type { BulkJob, EnqueueOptions, JobClass, PerformNowOptions } from './enqueue-options';
-import { cancelChannel, notifyChannel } from './notify-channel';
+import type {
+  BulkJob,
+  EnqueueOptions,
+  JobClass,
+  PerformNowOptions,
+} from '../interfaces/enqueue-options.interface';
+import { cancelChannel, notifyChannel } from '../persistence/notify-channel';
 import { validateEnqueueOptions } from './enqueue-options.validation';
 import { cancelSql } from '../persistence/sql/finish.sql';
-import { toJobRecord, JobRow } from './job-record';
-import { serializePayload, toValidPayload } from './payload';
+import { toJobRecord, JobRow } from '../persistence/job-row';
+import { serializePayload, toValidPayload } from '../payload/payload';
 
 /**
  * From this many items, a bulk enqueue outside a transaction validates payloads while the insert runs
@@ -327,7 +332,7 @@ export class JobQueueService {
 
   /**
    * Validates, serializes and captures the account of every item, then writes them all or none, and
-   * returns their ids in item order. A seam for subclasses: the testing queue (`@app/jobs/testing`)
+   * returns their ids in item order. A seam for subclasses: the testing queue (`nestjs-tenant-jobs/testing`)
    * records the `prepare`d jobs instead, so tests see the same validation and tenant rules as production.
    */
   protected async write<P>(

@@ -13,13 +13,13 @@ import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import { JobDefinitionError, toError } from '../errors';
 import type { AccountSource, RecurringOptions, ScheduleDefinition } from '../interfaces';
-import { RECURRING_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { RECURRING_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { lastTickSql } from '../persistence/sql/recurring.sql';
 import { JobQueueService } from '../queue/job-queue.service';
-import type { JobClass } from '../queue/enqueue-options';
-import { toValidPayload } from '../queue/payload';
+import type { JobClass } from '../interfaces/enqueue-options.interface';
+import { toValidPayload } from '../payload/payload';
 import { FireTimes } from './fire-times';
 import { TickGuard } from './tick-guard';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { claimTickSql, recordTickJobIdsSql, tickJobIdsSql } from '../persistence/sql/recurring.sql';
 

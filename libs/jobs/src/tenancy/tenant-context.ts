@@ -4,8 +4,9 @@ import { ClsService } from 'nestjs-cls';
 import type { JobDefinition } from '../discovery/job-definition';
 import { AccountUnavailableError, MissingTenantError } from '../errors';
 import type { AccountResolver } from '../interfaces';
-import { JOB_ID_CLS_KEY, RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { JOB_ID_CLS_KEY } from '../jobs.constants';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
 import { proxyProviderResolver } from './proxy-providers';
 
 /**

@@ -1,5 +1,5 @@
 import type { JobState } from '../interfaces';
-import type { JobClass } from '../queue/enqueue-options';
+import type { JobClass } from '../interfaces/enqueue-options.interface';
 
 /** The stored state of a captured job (`scheduled` is only reported, by `find` and `countByState`). */
 export type CapturedJobState = Exclude<JobState, 'scheduled'>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JobErrorRecord } from '../interfaces';
 import type { PreparedJob } from '../queue/job-queue.service';
-import type { JobClass } from '../queue/enqueue-options';
+import type { JobClass } from '../interfaces/enqueue-options.interface';
 import type { CapturedJob } from './captured-job';
 
 /** A captured job as the store keeps it: mutable, plus what `find()` reports. */

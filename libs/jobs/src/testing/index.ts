@@ -1,5 +1,5 @@
 /**
- * `@app/jobs/testing`: test the code that enqueues and performs jobs without PostgreSQL.
+ * `nestjs-tenant-jobs/testing`: test the code that enqueues and performs jobs without PostgreSQL.
  * `JobsTestingModule.forRoot({ mode })` replaces `JobsModule` in a testing module; `JobsTestHelper` lists,
  * asserts and performs the captured jobs; `jobsMatchers` adds `expect(helper).toHaveEnqueued(...)`.
  */

@@ -1,4 +1,4 @@
-import type { JobClass } from '../queue/enqueue-options';
+import type { JobClass } from '../interfaces/enqueue-options.interface';
 import type { CapturedJobFilter } from './captured-job';
 import { enqueuedFailureMessage, notEnqueuedFailureMessage } from './job-matching';
 import { JobsTestHelper } from './jobs-test.helper';

@@ -1,4 +1,4 @@
-import type { JobClass } from '../queue/enqueue-options';
+import type { JobClass } from '../interfaces/enqueue-options.interface';
 import type { CapturedJob, CapturedJobFilter } from './captured-job';
 
 /** A jest asymmetric matcher (`expect.any(String)`), recognised by shape so jest is not needed here. */

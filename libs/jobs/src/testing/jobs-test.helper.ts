@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JobsError } from '../errors';
-import type { JobClass } from '../queue/enqueue-options';
+import type { JobClass } from '../interfaces/enqueue-options.interface';
 import type { CapturedJob, CapturedJobFilter } from './captured-job';
 import { CapturedJobRunner } from './captured-job-runner';
 import { CapturedJobEntry, CapturedJobsStore, snapshot } from './captured-jobs.store';

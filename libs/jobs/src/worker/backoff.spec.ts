@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF } from '../options/jobs-options';
+import { DEFAULT_BACKOFF } from '../jobs-options';
 import { backoffDelay } from './backoff';
 
 const noJitter = { ...DEFAULT_BACKOFF, jitter: 0 };

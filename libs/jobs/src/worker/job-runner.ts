@@ -11,9 +11,9 @@ import {
   UnknownJobError,
 } from '../errors';
 import type { JobContext } from '../interfaces';
-import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import type { ResolvedJobsOptions } from '../options/jobs-options';
-import { toValidPayload } from '../queue/payload';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
+import { toValidPayload } from '../payload/payload';
 import { TenantContext } from '../tenancy/tenant-context';
 
 /** The part of a job row an attempt needs. */

@@ -12,8 +12,8 @@ import { hostname } from 'node:os';
 import { JobRegistry } from '../discovery/job.registry';
 import { JobCancelledError, toError, WorkerShutdownError } from '../errors';
 import type { JobErrorRecord } from '../interfaces';
-import { RESOLVED_JOBS_OPTIONS } from '../jobs.constants';
-import type { ResolvedJobsOptions } from '../options/jobs-options';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { claimSql } from '../persistence/sql/claim.sql';
 import { completeSql, failSql, releaseSql, snoozeSql } from '../persistence/sql/finish.sql';
@@ -25,7 +25,7 @@ import {
   rescueSql,
   upsertWorkerSql,
 } from '../persistence/sql/lease.sql';
-import { cancelChannel, notifyChannel } from '../queue/notify-channel';
+import { cancelChannel, notifyChannel } from '../persistence/notify-channel';
 import { backoffDelay } from './backoff';
 import { AttemptOutcome, JobAttempt, JobRunner } from './job-runner';
 import { NotifyListener } from './notify-listener';

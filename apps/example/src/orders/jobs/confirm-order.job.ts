@@ -1,6 +1,6 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Job, JobContext, JobHandler } from '@app/jobs';
+import { Job, JobContext, JobHandler } from 'nestjs-tenant-jobs';
 import { Mailer } from '../../mailer/mailer';
 import { OrdersRepository } from '../orders.repository';
 import { OrderJobPayload } from './order-job.payload';

@@ -1,4 +1,4 @@
-import { Job, JobContext, JobHandler } from '@app/jobs';
+import { Job, JobContext, JobHandler } from 'nestjs-tenant-jobs';
 import { OrdersRepository } from '../orders.repository';
 import { OrderJobPayload } from './order-job.payload';
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { JobHandler } from '../interfaces';
+import type { JobHandler } from './';
 
 /**
  * A `@Job` class; `P` (payload) and `R` (result) are inferred from its `perform` signature. Its

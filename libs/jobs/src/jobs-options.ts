@@ -1,6 +1,6 @@
-import { InvalidJobsOptionsError } from '../errors';
-import type { JobsModuleOptions, RecurringModuleOptions, RetentionOptions } from '../interfaces';
-import type { BackoffOptions } from '../interfaces/backoff.interface';
+import { InvalidJobsOptionsError } from './errors';
+import type { JobsModuleOptions, RecurringModuleOptions, RetentionOptions } from './interfaces';
+import type { BackoffOptions } from './interfaces/backoff.interface';
 
 /** Options with every default filled in; what the rest of the library reads. */
 export interface ResolvedJobsOptions {

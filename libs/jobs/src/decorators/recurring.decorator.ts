@@ -1,4 +1,4 @@
-import { RECURRING_METADATA } from '../jobs.constants';
+import { RECURRING_METADATA } from '../jobs.internal-constants';
 import type { RecurringOptions } from '../interfaces';
 
 /**

@@ -1,5 +1,5 @@
-import { InvalidJobsOptionsError, JobsError } from '../errors';
-import type { JobsModuleOptions } from '../interfaces';
+import { InvalidJobsOptionsError, JobsError } from './errors';
+import type { JobsModuleOptions } from './interfaces';
 import {
   DEFAULT_BACKOFF,
   DEFAULT_RETENTION,
