@@ -18,6 +18,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // Fails a suite that leaves an app, timer, socket or child process open (see the file).
+      testEnvironment: '<rootDir>/test/support/leak-check.environment.js',
     },
   ],
 };

@@ -27,7 +27,8 @@ import {
   POISON_MAX_ATTEMPTS,
 } from './chaos/chaos-jobs';
 import { buildWorker, WorkerCommand, WorkerExit, WorkerPool } from './chaos/worker-pool';
-import { createTestDatabase, waitFor } from './support/database';
+import { createTestDatabase } from './support/database';
+import { waitFor } from './support/wait-for';
 import { DATA_ROOT, isAlive, startEmbeddedPostgres } from './support/embedded-postgres';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';

@@ -12,7 +12,7 @@ import { AuditLog } from '../apps/example/src/audit/audit-log.entity';
 import { FakeMailer } from '../apps/example/src/mailer/fake-mailer.service';
 import { Order } from '../apps/example/src/orders/order.entity';
 import { OrdersRepository } from '../apps/example/src/orders/orders.repository';
-import { waitFor } from './support/database';
+import { waitFor } from './support/wait-for';
 import { ExampleApp, startExampleApp } from './support/example-app';
 import { waitForJobState } from './support/jobs';
 

@@ -14,7 +14,7 @@ import { accountOwnerEmail } from '../apps/example/src/digest/daily-digest-mail'
 import { SendPendingInvoicesJob } from '../apps/example/src/invoices/send-pending-invoices.job';
 import { FakeMailer } from '../apps/example/src/mailer/fake-mailer.service';
 import { Order } from '../apps/example/src/orders/order.entity';
-import { waitFor } from './support/database';
+import { waitFor } from './support/wait-for';
 import { ExampleApp, startExampleApp } from './support/example-app';
 import { waitForJobState } from './support/jobs';
 

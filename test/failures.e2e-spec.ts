@@ -11,7 +11,8 @@ import {
   JobHandler,
   JobQueueService,
 } from 'nestjs-tenant-jobs';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 

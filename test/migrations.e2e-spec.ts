@@ -13,9 +13,9 @@ import {
   schemaExists,
   tablesOf,
   TestDatabase,
-  waitFor,
   withClient,
 } from './support/database';
+import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 

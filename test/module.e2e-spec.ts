@@ -9,7 +9,7 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
-import { Test, TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import {
@@ -30,6 +30,7 @@ import {
   TestDatabase,
   withClient,
 } from './support/database';
+import { startTestApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 // ---------------------------------------------------------------------------------------------
@@ -65,9 +66,8 @@ async function closeAll(): Promise<void> {
 
 /** Compiles and initialises an application the way a user's AppModule would be. */
 async function startApp(metadata: ModuleMetadata): Promise<TestingModule> {
-  const app = await Test.createTestingModule(metadata).compile();
+  const app = await startTestApp(metadata, 'module suite app');
   started.push(app);
-  await app.init();
   return app;
 }
 

@@ -13,7 +13,8 @@ import {
   JobsModuleOptions,
   Recurring,
 } from 'nestjs-tenant-jobs';
-import { createTestDatabase, TestDatabase, waitFor } from './support/database';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
 
 class TickPayload {

@@ -7,7 +7,8 @@ import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { Job, JobContext, JobHandler, JobQueueService, JobWorker } from 'nestjs-tenant-jobs';
-import { createTestDatabase, TestDatabase, waitFor, withClient } from './support/database';
+import { createTestDatabase, TestDatabase, withClient } from './support/database';
+import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { createTestDatabase, waitFor, withDatabaseName } from './database';
+import { createTestDatabase, withDatabaseName } from './database';
+import { waitFor } from './wait-for';
 
 async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url });

@@ -6,6 +6,7 @@ import { JobQueueService } from 'nestjs-tenant-jobs';
 import { AppModule } from '../../apps/example/src/app.module';
 import { FakeMailer } from '../../apps/example/src/mailer/fake-mailer.service';
 import { createTestDatabase, TestDatabase } from './database';
+import { trackApp } from './open-apps';
 
 /** The example shop (apps/example) running on a fresh database, with what its suites use most. */
 export interface ExampleApp {
@@ -35,7 +36,7 @@ export async function startExampleApp(): Promise<ExampleApp> {
     const moduleRef = await Test.createTestingModule({
       imports: [AppModule.forRoot({ databaseUrl: db.url })],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = trackApp(moduleRef.createNestApplication({ logger: false }), 'example app');
     await app.init();
   } catch (error) {
     await close().catch(() => undefined);

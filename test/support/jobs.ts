@@ -1,5 +1,5 @@
 import { JobQueueService, JobRecord, JobState } from 'nestjs-tenant-jobs';
-import { waitFor, WaitForOptions } from './database';
+import { waitFor, WaitForOptions } from './wait-for';
 
 /**
  * Polls `jobs.find(id)` until the job is in `state` and returns it; rejects after the timeout (default
