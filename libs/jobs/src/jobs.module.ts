@@ -9,12 +9,20 @@ import { JOBS_MODULE_OPTIONS, JobsConfigurableModule } from './jobs.module-defin
 import { ResolvedJobsOptions, resolveJobsOptions } from './jobs-options';
 import { JobsDatabase } from './persistence/jobs-database';
 import { runJobsMigrations } from './persistence/run-migrations';
+import { JOB_STORE } from './persistence/job-store';
+import { JobsRepository } from './persistence/jobs.repository';
+import { TicksRepository } from './persistence/ticks.repository';
+import { EnqueuePipeline } from './queue/enqueue-pipeline';
 import { JobQueueService } from './queue/job-queue.service';
+import { OncePerTick } from './queue/once-per-tick';
+import { AccountSources } from './scheduling/account-sources';
+import { RecurringOrchestrator } from './scheduling/recurring.orchestrator';
+import { ScheduleCollector } from './scheduling/schedule.collector';
+import { TickRetention } from './scheduling/tick-retention';
 import { TenantContext } from './tenancy/tenant-context';
 import { JobRunner } from './worker/job-runner';
 import { JobWorker } from './worker/job-worker';
-import { RecurringOrchestrator } from './scheduling/recurring.orchestrator';
-import { TickGuard } from './scheduling/tick-guard';
+import { PerformNowRunner } from './worker/perform-now.runner';
 
 const providers: Provider[] = [
   {
@@ -26,10 +34,20 @@ const providers: Provider[] = [
   JobsExplorer,
   TenantContext,
   JobRunner,
-  JobQueueService,
   JobWorker,
-  TickGuard,
+  // The queue, on PostgreSQL (JobsTestingModule provides an in-memory JOB_STORE instead).
+  JobsRepository,
+  TicksRepository,
+  { provide: JOB_STORE, useExisting: JobsRepository },
+  EnqueuePipeline,
+  OncePerTick,
+  PerformNowRunner,
+  JobQueueService,
+  // Recurring schedules.
+  AccountSources,
+  ScheduleCollector,
   RecurringOrchestrator,
+  TickRetention,
 ];
 
 /**

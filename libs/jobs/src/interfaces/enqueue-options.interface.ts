@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { JobHandler } from './';
+import type { JobHandler } from './job-handler.interface';
 
 /**
  * A `@Job` class; `P` (payload) and `R` (result) are inferred from its `perform` signature. Its

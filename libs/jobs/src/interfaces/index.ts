@@ -1,7 +1,31 @@
-export * from './job-handler.interface';
-export * from './job-options.interface';
-export * from './backoff.interface';
-export * from './account-resolver.interface';
-export * from './jobs-module-options.interface';
-export * from './job-record.interface';
-export * from './recurring-options.interface';
+export type { AccountResolver } from './account-resolver.interface';
+export type { BackoffFunction, BackoffOptions } from './backoff.interface';
+export type {
+  BulkJob,
+  EnqueueOptions,
+  JobClass,
+  PerformNowOptions,
+} from './enqueue-options.interface';
+export type { JobContext, JobHandler } from './job-handler.interface';
+export type { JobOptions } from './job-options.interface';
+export type {
+  FailedJobsFilter,
+  FailedJobsPage,
+  FinishedJobState,
+  PurgeOptions,
+  QueueStateCount,
+} from './job-queries.interface';
+export type { JobErrorRecord, JobRecord, JobState } from './job-record.interface';
+export type {
+  JobDefaults,
+  JobsModuleOptions,
+  RecurringModuleOptions,
+  RetentionOptions,
+  TenantOptions,
+  WorkerOptions,
+} from './jobs-module-options.interface';
+export type {
+  AccountSource,
+  RecurringOptions,
+  ScheduleDefinition,
+} from './recurring-options.interface';

@@ -1,6 +1,9 @@
 import type { JobErrorRecord, JobRecord, JobState } from '../interfaces';
 
-/** A `jobs` row as `select *` returns it (plus the database clock, to report `scheduled`). */
+/**
+ * A row of the `jobs` table, as `select *` returns it: the one shape a stored job has (the in-memory store
+ * of `nestjs-tenant-jobs/testing` keeps the same rows).
+ */
 export interface JobRow {
   id: string;
   name: string;
@@ -21,17 +24,42 @@ export interface JobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
-  db_now: Date;
 }
 
-export function toJobRecord(row: JobRow): JobRecord {
-  const scheduled = row.state === 'available' && row.run_at.getTime() > row.db_now.getTime();
+/**
+ * A job ready to be written: options checked, payload validated and serialized, account captured. What a
+ * store's `insert` takes. `null` stands for an option left unset.
+ */
+export interface NewJob {
+  name: string;
+  queue: string;
+  priority: number;
+  /** The payload's JSON text: what is stored, and what a worker will validate and perform. */
+  payloadJson: string;
+  /** The captured account; `null` for a global job (or without tenancy). */
+  accountId: string | null;
+  maxAttempts: number;
+  runAt: Date | null;
+  /** Rounded and clamped to `>= 0`. */
+  delayMs: number | null;
+  uniqueKey: string | null;
+}
+
+/** `scheduled` is reported, never stored: an `available` row whose `run_at` is still ahead of `now`. */
+export function reportedState(row: Pick<JobRow, 'state' | 'run_at'>, now: Date): JobState {
+  return row.state === 'available' && row.run_at.getTime() > now.getTime()
+    ? 'scheduled'
+    : row.state;
+}
+
+/** The public view of a row. `now` is the store's clock (the database's, for PostgreSQL). */
+export function toJobRecord(row: JobRow, now: Date): JobRecord {
   return {
     id: row.id,
     name: row.name,
     queue: row.queue,
     priority: row.priority,
-    state: scheduled ? 'scheduled' : row.state,
+    state: reportedState(row, now),
     payload: row.payload,
     accountId: row.account_id,
     attempts: row.attempts,
@@ -46,7 +74,7 @@ export function toJobRecord(row: JobRow): JobRecord {
         : null,
     lastError: row.last_error,
     errors: row.errors,
-    result: row.result,
+    result: row.result ?? null,
     uniqueKey: row.unique_key,
     lockedBy: row.locked_by,
     lockedUntil: row.locked_until,

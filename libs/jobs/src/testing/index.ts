@@ -9,7 +9,4 @@ export type { JobsTestingMode, JobsTestingOptions } from './jobs-testing.options
 export { JobsTestHelper } from './jobs-test.helper';
 export type { PerformEnqueuedOptions, PerformEnqueuedSummary } from './jobs-test.helper';
 export type { CapturedJob, CapturedJobFilter, CapturedJobState, PartialDeep } from './captured-job';
-export { TestingJobQueue } from './testing-job-queue';
-export type { PreparedJob } from '../queue/job-queue.service';
-export { isMatch } from './job-matching';
 export { jobsMatchers } from './jest-matchers';

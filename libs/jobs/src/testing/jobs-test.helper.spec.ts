@@ -8,6 +8,7 @@ import {
   performed,
   ReportJob,
 } from './jobs-testing.fixture-spec';
+import { InMemoryJobStore } from './in-memory-job.store';
 
 describe('JobsTestHelper', () => {
   let app: JobsTestingApp;
@@ -241,9 +242,7 @@ describe('JobsTestHelper', () => {
     it('re-validates the stored payload as the worker does', async () => {
       await app.inAccount('acc-1', () => app.queue.performLater(NoteJob, { text: 'v' }));
       // A test tampering with the store is the only way to get a bad stored payload here.
-      const store = (app.helper as unknown as { store: { all(): Array<{ payload: unknown }> } })
-        .store;
-      store.all()[0].payload = { text: 1 };
+      app.moduleRef.get(InMemoryJobStore).all()[0].row.payload = { text: 1 };
       const summary = await app.helper.performEnqueued();
       expect(summary.failed[0].error.name).toBe('InvalidPayloadError');
     });

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { JobsError } from '../errors';
-import type { JobClass } from '../interfaces/enqueue-options.interface';
+import type { JobClass } from '../interfaces';
 import type { CapturedJob, CapturedJobFilter } from './captured-job';
 import { CapturedJobRunner } from './captured-job-runner';
-import { CapturedJobEntry, CapturedJobsStore, snapshot } from './captured-jobs.store';
+import { InMemoryJob, snapshot } from './in-memory-job';
+import { InMemoryJobStore } from './in-memory-job.store';
 import { enqueuedFailureMessage, matchesFilter, notEnqueuedFailureMessage } from './job-matching';
 
 /** Options of `performEnqueued()`. */
@@ -39,7 +40,7 @@ export interface PerformEnqueuedSummary {
 @Injectable()
 export class JobsTestHelper {
   constructor(
-    private readonly store: CapturedJobsStore,
+    private readonly store: InMemoryJobStore,
     private readonly performer: CapturedJobRunner,
   ) {}
 
@@ -47,8 +48,8 @@ export class JobsTestHelper {
   enqueued<P = unknown>(filter: CapturedJobFilter<P> = {}): Array<CapturedJob<P>> {
     return this.store
       .all()
-      .filter((entry) => matchesFilter(entry, filter as CapturedJobFilter))
-      .map((entry) => snapshot<P>(entry));
+      .map((entry) => snapshot<P>(entry))
+      .filter((job) => matchesFilter(job as CapturedJob, filter as CapturedJobFilter));
   }
 
   /**
@@ -96,20 +97,20 @@ export class JobsTestHelper {
     const maxJobs = options.maxJobs ?? 100;
     const only = toList(options.only);
     const except = toList(options.except);
-    const selected = (entry: CapturedJobEntry) =>
-      entry.state === 'available' &&
+    const selected = (entry: InMemoryJob) =>
+      entry.row.state === 'available' &&
       (only.length === 0 || only.includes(entry.job)) &&
       !except.includes(entry.job);
     const summary: PerformEnqueuedSummary = { performed: [], failed: [] };
-    const done = new Set<CapturedJobEntry>();
+    const done = new Set<InMemoryJob>();
     for (;;) {
       // Re-read the store every time: the job just performed may have enqueued more.
       const next = this.store.all().find((entry) => selected(entry) && !done.has(entry));
       if (!next) return summary;
       if (done.size >= maxJobs) {
         throw new JobsError(
-          `performEnqueued: performed ${maxJobs} jobs and more are still enqueued (next: #${next.id} ` +
-            `${next.name}); a job may be enqueueing jobs endlessly. Pass a higher maxJobs if this is expected.`,
+          `performEnqueued: performed ${maxJobs} jobs and more are still enqueued (next: #${next.row.id} ` +
+            `${next.row.name}); a job may be enqueueing jobs endlessly. Pass a higher maxJobs if this is expected.`,
         );
       }
       done.add(next);

@@ -1,24 +1,28 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { JobRegistry } from '../discovery/job.registry';
 import { JobsExplorer } from '../discovery/jobs.explorer';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
-import { ResolvedJobsOptions, resolveJobsOptions } from '../jobs-options';
+import { resolveJobsOptions } from '../jobs-options';
+import { JOB_STORE } from '../persistence/job-store';
+import { EnqueuePipeline } from '../queue/enqueue-pipeline';
 import { JobQueueService } from '../queue/job-queue.service';
+import { OncePerTick } from '../queue/once-per-tick';
 import { TenantContext } from '../tenancy/tenant-context';
 import { JobRunner } from '../worker/job-runner';
+import { PerformNowRunner } from '../worker/perform-now.runner';
 import { CapturedJobRunner } from './captured-job-runner';
-import { CapturedJobsStore } from './captured-jobs.store';
+import { InMemoryJobStore } from './in-memory-job.store';
 import { JobsTestHelper } from './jobs-test.helper';
-import { JOBS_TESTING_MODE, JobsTestingMode, JobsTestingOptions } from './jobs-testing.options';
-import { TestingJobQueue } from './testing-job-queue';
+import { JOBS_TESTING_MODE, JobsTestingOptions } from './jobs-testing.options';
 
 /**
  * `JobsModule` for unit tests, without PostgreSQL: no TypeORM, no DataSource, no worker, no recurring
- * schedules. The app's `@Job` providers are discovered as usual and `JobQueueService` is replaced by an
- * in-memory `TestingJobQueue` that captures jobs (`mode: 'capture'`) or performs them at once
- * (`mode: 'inline'`). Inspect and perform captured jobs with `JobsTestHelper`. Global, like `JobsModule`.
+ * schedules. The app's `@Job` providers are discovered as usual and the real `JobQueueService` writes to an
+ * in-memory store (`InMemoryJobStore`, provided as the `JobStore`) that captures jobs (`mode: 'capture'`)
+ * or performs them at once (`mode: 'inline'`), after the same validation and tenant rules as production.
+ * Inspect and perform captured jobs with `JobsTestHelper`. Global, like `JobsModule`.
  *
  * Import `ClsModule.forRoot({ global: true })` in the testing module, as the app does: the providers under
  * test that inject `ClsService` need it, and so does the test to enter an account before it enqueues
@@ -62,43 +66,15 @@ export class JobsTestingModule {
         JobsExplorer,
         TenantContext,
         JobRunner,
-        CapturedJobsStore,
         CapturedJobRunner,
         JobsTestHelper,
-        {
-          provide: JobQueueService,
-          // A factory, not `useClass`: see the note on TestingJobQueue's constructor.
-          useFactory: (
-            registry: JobRegistry,
-            tenancy: TenantContext,
-            runner: JobRunner,
-            moduleRef: ModuleRef,
-            resolved: ResolvedJobsOptions,
-            store: CapturedJobsStore,
-            performer: CapturedJobRunner,
-            testingMode: JobsTestingMode,
-          ) =>
-            new TestingJobQueue(
-              registry,
-              tenancy,
-              runner,
-              moduleRef,
-              resolved,
-              store,
-              performer,
-              testingMode,
-            ),
-          inject: [
-            JobRegistry,
-            TenantContext,
-            JobRunner,
-            ModuleRef,
-            RESOLVED_JOBS_OPTIONS,
-            CapturedJobsStore,
-            CapturedJobRunner,
-            JOBS_TESTING_MODE,
-          ],
-        },
+        InMemoryJobStore,
+        // The one difference from JobsModule's queue: the store behind it.
+        { provide: JOB_STORE, useExisting: InMemoryJobStore },
+        EnqueuePipeline,
+        OncePerTick,
+        PerformNowRunner,
+        JobQueueService,
       ],
       exports: [JobQueueService, JobRegistry, JobsTestHelper],
     };

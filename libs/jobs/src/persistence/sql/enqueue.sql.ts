@@ -1,3 +1,5 @@
+import type { NewJob } from '../job-row';
+
 /**
  * Enqueue any number of jobs in one statement: the rows arrive as one JSON array (`$1`, see
  * `enqueueDocument`) and are expanded by `jsonb_to_recordset`, so a bulk enqueue of 1,000 jobs costs one
@@ -37,29 +39,13 @@ export function enqueueSql(schema: string, channel: string): string {
     ) n on true`;
 }
 
-/** A job row of `enqueueSql`'s document. `null` stands for an option left unset. */
-export interface EnqueueRow {
-  name: string;
-  queue: string;
-  priority: number;
-  /** The payload's JSON text: what is stored, and what a worker will validate and perform. */
-  payloadJson: string;
-  /** The captured account; `null` for a global job (or without tenancy). */
-  accountId: string | null;
-  maxAttempts: number;
-  runAt: Date | null;
-  /** Rounded and clamped to `>= 0`. */
-  delayMs: number | null;
-  uniqueKey: string | null;
-}
-
 /**
  * The `$1` document of `enqueueSql`. Payloads were serialised once already (to check their size), so
  * their JSON is spliced in rather than parsed and serialised again. Built field by field for speed: a
  * bulk enqueue's rows usually share their name and queue, whose JSON is made once; numbers and nulls need
  * no JSON.stringify.
  */
-export function enqueueDocument(rows: readonly EnqueueRow[]): string {
+export function enqueueDocument(rows: readonly NewJob[]): string {
   const parts = new Array<string>(rows.length);
   let name: string | undefined;
   let nameJson = '';

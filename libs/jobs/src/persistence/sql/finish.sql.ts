@@ -58,21 +58,3 @@ export function snoozeSql(schema: string): string {
     where id = $1 and locked_by = $2 and attempts = $3 and state = 'running'
     returning id::text as id`;
 }
-
-/**
- * Cancel a job that has not finished. A running one is cancelled in the database first (so its worker's
- * completion is fenced out), then its worker is told through NOTIFY to abort the attempt's signal.
- */
-export function cancelSql(schema: string, channel: string): string {
-  return `
-    with cancelled as (
-      update "${schema}".jobs j
-      set state = 'cancelled', finished_at = now(), locked_by = null, locked_until = null
-      from (select id, state from "${schema}".jobs where id = $1 for update) before
-      where j.id = before.id and before.state in ('available', 'running')
-      returning j.id, before.state as previous_state
-    )
-    select c.previous_state,
-           case when c.previous_state = 'running' then pg_notify('${channel}', c.id::text) end as notified
-    from cancelled c`;
-}

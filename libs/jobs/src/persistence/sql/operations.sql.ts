@@ -1,6 +1,39 @@
+// Operations statements (look-ups, admin, purging): off the hot path, shaped to use the indexes anyway.
+
+/** One job by id, with the database clock (to report `scheduled` by the database's time). */
+export function findSql(schema: string): string {
+  return `select *, id::text as id, now() as db_now from "${schema}".jobs where id = $1`;
+}
+
+/** Job counts by queue and state, `scheduled` (available, due later) counted apart from `available`. */
+export function countByStateSql(schema: string): string {
+  return `
+    select queue,
+           case when state = 'available' and run_at > now() then 'scheduled' else state end as state,
+           count(*) as count
+    from "${schema}".jobs group by 1, 2 order by 1, 2`;
+}
+
 /**
- * Operations statements (listing, purging). Off the hot path; shaped to use the indexes anyway.
+ * Retry a `failed` or `cancelled` job by hand (`$1`): runnable now, with one more attempt allowed. One
+ * statement: the job becomes available and idle workers are woken (`$2` = the enqueue channel), or
+ * neither happens. Raises a unique violation when an unfinished job holds its unique key.
  */
+export function retrySql(schema: string): string {
+  return `
+    with retried as (
+      update "${schema}".jobs
+      set state = 'available', run_at = now(), finished_at = null,
+          max_attempts = greatest(max_attempts, attempts + 1)
+      where id = $1 and state in ('failed', 'cancelled') returning id
+    )
+    select id, pg_notify($2, '') from retried`;
+}
+
+/** Delete a `failed` or `cancelled` job (`$1`) for good. */
+export function discardSql(schema: string): string {
+  return `delete from "${schema}".jobs where id = $1 and state in ('failed', 'cancelled') returning id`;
+}
 
 /**
  * Failed jobs, newest first, keyset-paginated on id (`$1` = the last id of the previous page, or null),
@@ -53,4 +86,22 @@ export async function purgeFinished(
     total += rows.length;
     if (rows.length < PURGE_BATCH) return total;
   }
+}
+
+/**
+ * Cancel a job that has not finished. A running one is cancelled in the database first (so its worker's
+ * completion is fenced out), then its worker is told through NOTIFY to abort the attempt's signal.
+ */
+export function cancelSql(schema: string, channel: string): string {
+  return `
+    with cancelled as (
+      update "${schema}".jobs j
+      set state = 'cancelled', finished_at = now(), locked_by = null, locked_until = null
+      from (select id, state from "${schema}".jobs where id = $1 for update) before
+      where j.id = before.id and before.state in ('available', 'running')
+      returning j.id, before.state as previous_state
+    )
+    select c.previous_state,
+           case when c.previous_state = 'running' then pg_notify('${channel}', c.id::text) end as notified
+    from cancelled c`;
 }

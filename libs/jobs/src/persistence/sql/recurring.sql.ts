@@ -12,12 +12,14 @@ export function claimTickSql(schema: string): string {
     returning schedule_key`;
 }
 
+/** The job ids a tick's winner recorded (`$1` schedule key, `$2` fire time). */
 export function tickJobIdsSql(schema: string): string {
   return `
     select job_ids::text[] as job_ids from "${schema}".recurring_executions
     where schedule_key = $1 and fire_time = $2`;
 }
 
+/** Records the job ids a tick enqueued (`$3`), in the transaction that enqueued them. */
 export function recordTickJobIdsSql(schema: string): string {
   return `
     update "${schema}".recurring_executions set job_ids = $3::bigint[]

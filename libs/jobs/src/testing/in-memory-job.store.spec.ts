@@ -9,10 +9,11 @@ import {
   ReportJob,
   WaitJob,
 } from './jobs-testing.fixture-spec';
-import { TestingJobQueue } from './testing-job-queue';
+import { JOB_STORE } from '../persistence/job-store';
+import { InMemoryJobStore } from './in-memory-job.store';
 
 /** Capture mode: `JobQueueService` records jobs in memory, with the real validation and tenant rules. */
-describe('TestingJobQueue (capture mode)', () => {
+describe('JobQueueService on the in-memory store (capture mode)', () => {
   let app: JobsTestingApp;
 
   beforeEach(async () => {
@@ -21,9 +22,9 @@ describe('TestingJobQueue (capture mode)', () => {
 
   afterEach(() => app.moduleRef.close());
 
-  it('replaces JobQueueService, without any database', () => {
-    expect(app.queue).toBeInstanceOf(TestingJobQueue);
+  it('keeps the real JobQueueService and swaps its store, without any database', () => {
     expect(app.queue).toBeInstanceOf(JobQueueService);
+    expect(app.moduleRef.get(JOB_STORE)).toBeInstanceOf(InMemoryJobStore);
   });
 
   it('records a job with its captured account, ids increasing, and performs nothing', async () => {

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { EnqueueFailedError, JobsError, toError } from '../errors';
+import type {
+  FailedJobsFilter,
+  FinishedJobState,
+  JobRecord,
+  JobState,
+  QueueStateCount,
+} from '../interfaces';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
+import type { InsertedJob, InsertOptions, JobStore, TickResult } from './job-store';
+import { JobRow, NewJob, toJobRecord } from './job-row';
+import { JobsDatabase } from './jobs-database';
+import { cancelChannel, notifyChannel } from './notify-channel';
+import { enqueueDocument, enqueueSql, findByUniqueKeysSql } from './sql/enqueue.sql';
+import {
+  cancelSql,
+  countByStateSql,
+  discardSql,
+  findSql,
+  listFailedSql,
+  purgeFinished,
+  retrySql,
+} from './sql/operations.sql';
+import { TicksRepository } from './ticks.repository';
+
+/** PostgreSQL's SQLSTATE for a unique index violation. */
+const UNIQUE_VIOLATION = '23505';
+
+type Statement =
+  'enqueue' | 'byUniqueKeys' | 'find' | 'count' | 'cancel' | 'retry' | 'discard' | 'listFailed';
+
+/**
+ * The queue's statements on PostgreSQL, with their parameters bound here and nowhere else: the
+ * `JobStore` of `JobsModule`. Statement texts are built once per schema.
+ */
+@Injectable()
+export class JobsRepository implements JobStore {
+  private readonly schema: string;
+  private readonly sql: Record<Statement, string>;
+  /** Name of the enqueue's prepared statement: planned once per pooled connection. */
+  private readonly enqueueName: string;
+
+  constructor(
+    private readonly db: JobsDatabase,
+    private readonly ticks: TicksRepository,
+    @Inject(RESOLVED_JOBS_OPTIONS) options: ResolvedJobsOptions,
+  ) {
+    const schema = (this.schema = options.schema);
+    this.enqueueName = `${schema}.enqueue`;
+    this.sql = {
+      enqueue: enqueueSql(schema, notifyChannel(schema)),
+      byUniqueKeys: findByUniqueKeysSql(schema),
+      find: findSql(schema),
+      count: countByStateSql(schema),
+      cancel: cancelSql(schema, cancelChannel(schema)),
+      retry: retrySql(schema),
+      discard: discardSql(schema),
+      listFailed: listFailedSql(schema),
+    };
+  }
+
+  async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertedJob[]> {
+    if (options.validation) return this.insertWhileValidating(jobs, options.validation);
+    const manager = options.manager;
+    try {
+      return await this.db.query<InsertedJob>(this.sql.enqueue, [enqueueDocument(jobs)], {
+        manager,
+        name: manager ? undefined : this.enqueueName,
+      });
+    } catch (error) {
+      throw new EnqueueFailedError(jobs[0].name, toError(error));
+    }
+  }
+
+  /**
+   * The insert runs in a transaction of its own while `validation` runs in node; it commits only if
+   * validation resolves, so nothing invalid is ever visible, notified or kept, and the enqueue takes the
+   * longer of the two instead of their sum. Validation starts once the insert is on its way: it is mostly
+   * synchronous work, which started earlier would all run before the statement is even sent.
+   */
+  private async insertWhileValidating(
+    jobs: readonly NewJob[],
+    validation: () => Promise<void>,
+  ): Promise<InsertedJob[]> {
+    let validating: Promise<void> | undefined;
+    const validate = () => (validating ??= validation());
+    try {
+      return await this.db.transaction(async (query) => {
+        const insertion = query<InsertedJob>(
+          this.sql.enqueue,
+          [enqueueDocument(jobs)],
+          this.enqueueName,
+        );
+        const [valid, inserted] = await Promise.allSettled([validate(), insertion]);
+        if (valid.status === 'rejected') throw valid.reason;
+        if (inserted.status === 'rejected') throw inserted.reason;
+        return inserted.value;
+      });
+    } catch (error) {
+      await validate(); // an invalid payload is the caller's error to fix, whatever the database did
+      throw new EnqueueFailedError(jobs[0].name, toError(error));
+    }
+  }
+
+  findByUniqueKeys(keys: string[], manager?: EntityManager): Promise<InsertedJob[]> {
+    return this.db.query<InsertedJob>(this.sql.byUniqueKeys, [keys], { manager });
+  }
+
+  async find(id: string): Promise<JobRecord | null> {
+    const [row] = await this.db.query<JobRow & { db_now: Date }>(this.sql.find, [id]);
+    return row ? toJobRecord(row, row.db_now) : null;
+  }
+
+  async countByState(): Promise<QueueStateCount[]> {
+    const rows = await this.db.query<{ queue: string; state: JobState; count: string }>(
+      this.sql.count,
+      [],
+    );
+    return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.count) }));
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    return (await this.db.query(this.sql.cancel, [id])).length === 1;
+  }
+
+  async retry(id: string): Promise<boolean> {
+    try {
+      const rows = await this.db.query(this.sql.retry, [id, notifyChannel(this.schema)]);
+      return rows.length === 1;
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new JobsError(
+          `Job ${id} cannot be retried: its uniqueKey is held by another unfinished job. Let that job ` +
+            `finish (or cancel it), then retry.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async listFailed(filter: FailedJobsFilter & { limit: number }): Promise<JobRecord[]> {
+    const rows = await this.db.query<JobRow & { db_now: Date }>(this.sql.listFailed, [
+      filter.after ?? null,
+      filter.name ?? null,
+      filter.queue ?? null,
+      filter.accountId ?? null,
+      filter.limit,
+    ]);
+    return rows.map((row) => toJobRecord(row, row.db_now));
+  }
+
+  async discard(id: string): Promise<boolean> {
+    return (await this.db.query(this.sql.discard, [id])).length === 1;
+  }
+
+  purge(states: readonly FinishedJobState[], olderThanMs: number): Promise<number> {
+    return purgeFinished((t, v) => this.db.query(t, v), this.schema, states, olderThanMs);
+  }
+
+  async onceForTick(
+    key: string,
+    fireTime: () => Date,
+    enqueue: (manager: EntityManager) => Promise<string[]>,
+    manager?: EntityManager,
+  ): Promise<TickResult> {
+    return this.ticks.once(key, fireTime(), enqueue, manager);
+  }
+}

@@ -1,0 +1,157 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { JobDefinition } from '../discovery/job-definition';
+import { JobRegistry } from '../discovery/job.registry';
+import type { BulkJob, JobClass } from '../interfaces';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
+import { serializePayload, toValidPayload } from '../payload/payload';
+import type { NewJob } from '../persistence/job-row';
+import { InsertedJob, JOB_STORE, JobStore } from '../persistence/job-store';
+import { TenantContext } from '../tenancy/tenant-context';
+import { validateEnqueueOptions } from './enqueue-options.validation';
+
+/**
+ * From this many items, a bulk enqueue outside a transaction validates payloads while the insert runs
+ * (`InsertOptions.validation`); below it, the extra round-trips of a transaction would cost more than the
+ * overlap saves.
+ */
+const OVERLAPPED_ENQUEUE_MIN = 100;
+
+/**
+ * Everything an enqueue does: checks every item's options, validates and serializes its payload, captures
+ * its account (failing closed), writes all items or none through the `JobStore`, and returns their ids in
+ * item order, the ids of existing holders for deduplicated `uniqueKey`s included. The same for the
+ * PostgreSQL and the in-memory store, so tests see production's validation and tenant rules.
+ */
+@Injectable()
+export class EnqueuePipeline {
+  constructor(
+    private readonly registry: JobRegistry,
+    private readonly tenancy: TenantContext,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {}
+
+  /** Enqueues `items` of `job`, inside `manager`'s transaction when given. */
+  async enqueue<P>(
+    job: JobClass<P>,
+    items: ReadonlyArray<BulkJob<P>>,
+    manager: EntityManager | undefined,
+  ): Promise<string[]> {
+    if (items.length === 0) return [];
+    const definition = this.registry.forType(job);
+    if (manager || items.length < OVERLAPPED_ENQUEUE_MIN) {
+      return this.insert(await this.prepare(definition, items), manager);
+    }
+    return this.insertWhileValidating(definition, items);
+  }
+
+  /**
+   * A large bulk enqueue outside the caller's transaction: payload classes are validated (most of its time
+   * in node) while the store inserts, and the rows are kept only if every payload is valid. Options,
+   * serialization and tenant capture are checked for every item before the insert is sent.
+   */
+  private async insertWhileValidating<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+  ): Promise<string[]> {
+    const jobs = items.map((item, index) => {
+      validateEnqueueOptions(definition, item, `[${index}]`);
+      return this.describe(definition, item);
+    });
+    const rows = await this.store.insert(jobs, {
+      validation: () => this.validatePayloads(definition, items),
+    });
+    if (rows.length === jobs.length) return rows.map((r) => r.id);
+    return this.withExistingIds(jobs, rows, undefined);
+  }
+
+  /**
+   * Validates every payload (all of them before anything is written), serializes it under the size limit
+   * and captures each job's account. Throws `InvalidEnqueueOptionsError` / `InvalidPayloadError` /
+   * `MissingTenantError`; returns one job per item, in order.
+   */
+  private async prepare<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+  ): Promise<NewJob[]> {
+    const jobs: NewJob[] = [];
+    for (const [index, item] of items.entries()) {
+      const prefix = items.length > 1 ? `[${index}]` : '';
+      validateEnqueueOptions(definition, item, prefix);
+      await toValidPayload(definition, item.payload, this.options.validatorOptions, prefix);
+      jobs.push(this.describe(definition, item));
+    }
+    return jobs;
+  }
+
+  /** Validates every item's payload; throws the first invalid item's `InvalidPayloadError`. */
+  private async validatePayloads<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+  ): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      items.map((item, index) =>
+        toValidPayload(definition, item.payload, this.options.validatorOptions, `[${index}]`),
+      ),
+    );
+    const invalid = outcomes.find((o) => o.status === 'rejected');
+    if (invalid) throw invalid.reason;
+  }
+
+  /** One item, its options already checked, as a job to write; its payload class is validated apart. */
+  private describe<P>(definition: JobDefinition, item: BulkJob<P>): NewJob {
+    return {
+      name: definition.name,
+      queue: item.queue ?? definition.queue,
+      priority: item.priority ?? definition.priority,
+      payloadJson: serializePayload(definition, item.payload, this.options.maxPayloadBytes),
+      accountId: this.tenancy.captureFor(definition, item.accountId),
+      maxAttempts: item.maxAttempts ?? definition.maxAttempts,
+      runAt: item.runAt ?? null,
+      delayMs: item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null,
+      uniqueKey: item.uniqueKey ?? null,
+    };
+  }
+
+  /** Writes jobs in one statement and returns their ids in order (see `withExistingIds`). */
+  private async insert(jobs: NewJob[], manager?: EntityManager): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const rows = await this.store.insert(jobs, { manager });
+    if (rows.length === jobs.length) return rows.map((r) => r.id);
+    return this.withExistingIds(jobs, rows, manager);
+  }
+
+  /**
+   * Some jobs were deduplicated by `uniqueKey`: return, in item order, the new ids and the ids of the
+   * unfinished jobs that already held the other keys.
+   */
+  private async withExistingIds(
+    jobs: NewJob[],
+    inserted: InsertedJob[],
+    manager: EntityManager | undefined,
+  ): Promise<string[]> {
+    const byKey = new Map(
+      inserted.filter((r) => r.unique_key !== null).map((r) => [r.unique_key, r.id]),
+    );
+    const missing = jobs.map((j) => j.uniqueKey).filter((k): k is string => !!k && !byKey.has(k));
+    if (missing.length > 0) {
+      for (const row of await this.store.findByUniqueKeys(missing, manager)) {
+        byKey.set(row.unique_key, row.id);
+      }
+      // The holder finished between our insert and this look-up, freeing its key: insert those again
+      // (already validated and captured, so straight to the insert).
+      const freed = jobs.filter((j) => j.uniqueKey && !byKey.has(j.uniqueKey));
+      if (freed.length > 0) {
+        const ids = await this.insert(freed, manager);
+        freed.forEach((job, n) => byKey.set(job.uniqueKey as string, ids[n]));
+      }
+    }
+    let next = 0;
+    const plain = inserted.filter((r) => r.unique_key === null);
+    return jobs.map((job) =>
+      job.uniqueKey ? (byKey.get(job.uniqueKey) as string) : plain[next++].id,
+    );
+  }
+}
