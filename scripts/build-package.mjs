@@ -21,10 +21,14 @@ const out = join(root, 'dist', 'package');
 const pack = process.argv.includes('--pack');
 
 rmSync(out, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'libs/jobs/tsconfig.lib.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'libs/jobs/tsconfig.lib.json'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 const manifest = JSON.parse(readFileSync(join(root, 'libs/jobs/package.json'), 'utf8'));
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -79,5 +83,7 @@ function forRegistry(markdown) {
   const relativeTarget = (target) => !/^(#|[a-z][a-z0-9+.-]*:)/i.test(target);
   return markdown
     .replace(/^!\[[^\]]*\]\(([^)]+)\)\n\n?/gm, (all, target) => (relativeTarget(target) ? '' : all))
-    .replace(/\[([^\]]+)\]\(([^)]+)\)/g, (all, text, target) => (relativeTarget(target) ? text : all));
+    .replace(/\[([^\]]+)\]\(([^)]+)\)/g, (all, text, target) =>
+      relativeTarget(target) ? text : all,
+    );
 }
