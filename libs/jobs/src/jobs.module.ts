@@ -9,6 +9,7 @@ import { JOBS_MODULE_OPTIONS, JobsConfigurableModule } from './jobs.module-defin
 import { ResolvedJobsOptions, resolveJobsOptions } from './jobs-options';
 import { JobsDatabase } from './persistence/jobs-database';
 import { runJobsMigrations } from './persistence/run-migrations';
+import { checkJobsSchema } from './persistence/schema-check';
 import { JobQueueService } from './queue/job-queue.service';
 import { TenantContext } from './tenancy/tenant-context';
 import { JobRunner } from './worker/job-runner';
@@ -50,8 +51,12 @@ export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
     super();
   }
 
+  /** Applies the library's migrations (`runMigrations: true`), or else checks that they ran. */
   async onModuleInit(): Promise<void> {
-    if (this.options.runMigrations)
+    if (this.options.runMigrations) {
       await runJobsMigrations(this.db.dataSource, this.options.schema);
+    } else {
+      await checkJobsSchema(this.db, this.options.schema);
+    }
   }
 }

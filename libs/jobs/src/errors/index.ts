@@ -12,3 +12,4 @@ export * from './discard-job.error';
 export * from './job-cancelled.error';
 export * from './enqueue-failed.error';
 export * from './invalid-enqueue-options.error';
+export * from './jobs-schema.error';
