@@ -35,7 +35,6 @@ function fakePg() {
   }
   return { module: { Pool: FakePool, defaults: {} }, created };
 }
-type FakePool = { config: Record<string, unknown> };
 
 const fakeResult = {
   rows: [
