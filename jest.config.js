@@ -7,6 +7,8 @@ const common = {
     '^nestjs-tenant-jobs/(.*)$': '<rootDir>/libs/jobs/src/$1',
   },
   testEnvironment: 'node',
+  // dist/package (npm run build:package) holds a second package.json named nestjs-tenant-jobs.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 module.exports = {

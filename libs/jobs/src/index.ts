@@ -63,10 +63,11 @@ export {
   JobCancelledError,
   JobDefinitionError,
   JobsError,
+  JobsSchemaError,
   JobTimeoutError,
   MissingDependencyError,
   MissingTenantError,
   UnknownJobError,
   WorkerShutdownError,
 } from './errors';
-export type { PayloadFieldError } from './errors';
+export type { JobsSchemaProblem, PayloadFieldError } from './errors';

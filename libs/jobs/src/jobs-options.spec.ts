@@ -23,6 +23,7 @@ describe('resolveJobsOptions', () => {
     const expected = {
       schema: 'jobs',
       runMigrations: false,
+      connection: undefined,
       tenant: undefined,
       worker: {
         enabled: true,
@@ -100,6 +101,7 @@ describe('resolveJobsOptions', () => {
       const options: JobsModuleOptions = {
         schema: 'my_jobs',
         runMigrations: true,
+        connection: { host: 'queue-db', database: 'queue', ssl: true },
         tenant: { clsKey: 'accountId', resolver, accountClsKey: 'account' },
         worker: {
           enabled: false,
@@ -181,6 +183,26 @@ describe('resolveJobsOptions', () => {
       expect(error.message).toContain('"schema"');
       expect(error.message).toContain('lower-case PostgreSQL identifier');
       expect(error.message).toContain(`got "${schema}"`);
+    });
+
+    it('takes a connection string for the worker pool as { connectionString }', () => {
+      const url = 'postgres://worker@db.internal:5432/app';
+      expect(resolveJobsOptions({ connection: url }).connection).toStrictEqual({
+        connectionString: url,
+      });
+    });
+
+    it.each([
+      ['an empty string', ''],
+      ['blank', '   '],
+      ['a number', 5432],
+      ['null', null],
+      ['an array', ['postgres://db/app']],
+    ])('rejects a connection that is %s, showing both accepted forms', (_what, connection) => {
+      const error = thrown(() => resolveJobsOptions({ connection: connection as never }));
+      expect(error.option).toBe('connection');
+      expect(error.message).toContain('"connection"');
+      expect(error.message).toContain('postgres:// connection string or a pg PoolConfig');
     });
 
     it.each(['jobs', 'my_jobs', '_private', 'q2', `j${'o'.repeat(62)}`])(

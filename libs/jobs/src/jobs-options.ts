@@ -1,3 +1,4 @@
+import type { PoolConfig } from 'pg';
 import { InvalidJobsOptionsError } from './errors';
 import type { JobsModuleOptions, RecurringModuleOptions, RetentionOptions } from './interfaces';
 import type { BackoffOptions } from './interfaces/backoff.interface';
@@ -6,6 +7,8 @@ import type { BackoffOptions } from './interfaces/backoff.interface';
 export interface ResolvedJobsOptions {
   schema: string;
   runMigrations: boolean;
+  /** The worker pool's settings; `undefined`: the DataSource's. A connection string becomes `{ connectionString }`. */
+  connection: PoolConfig | undefined;
   tenant: JobsModuleOptions['tenant'];
   worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch'>> & {
     /** `undefined`: adaptive. */
@@ -48,6 +51,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
   const resolved: ResolvedJobsOptions = {
     schema: options.schema ?? 'jobs',
     runMigrations: options.runMigrations ?? false,
+    connection: resolveConnection(options.connection),
     tenant: options.tenant,
     worker: {
       enabled: worker.enabled ?? true,
@@ -80,6 +84,21 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
   };
   validate(resolved);
   return resolved;
+}
+
+/** A connection string as a PoolConfig; anything but a non-empty string or a plain object is refused. */
+function resolveConnection(connection: JobsModuleOptions['connection']): PoolConfig | undefined {
+  if (connection === undefined) return undefined;
+  if (typeof connection === 'string' && connection.trim() !== '') {
+    return { connectionString: connection };
+  }
+  if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
+    return connection;
+  }
+  fail(
+    'connection',
+    `must be a postgres:// connection string or a pg PoolConfig object (or be left out to connect like the DataSource), got ${JSON.stringify(connection)}.`,
+  );
 }
 
 function validate(o: ResolvedJobsOptions): void {

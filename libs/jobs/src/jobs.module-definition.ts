@@ -2,6 +2,8 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { JobsModuleOptions } from './interfaces';
+import { RESOLVED_JOBS_OPTIONS } from './jobs.internal-constants';
+import type { ResolvedJobsOptions } from './jobs-options';
 import { JobsDatabase } from './persistence/jobs-database';
 
 /** Import-time options of `forRoot` / `forRootAsync` (they decide the module's providers). */
@@ -29,8 +31,9 @@ export const {
       ...(definition.providers ?? []),
       {
         provide: JobsDatabase,
-        useFactory: (dataSource: DataSource) => new JobsDatabase(dataSource),
-        inject: [getDataSourceToken(extras.dataSourceName)],
+        useFactory: (dataSource: DataSource, options: ResolvedJobsOptions) =>
+          new JobsDatabase(dataSource, options.connection),
+        inject: [getDataSourceToken(extras.dataSourceName), RESOLVED_JOBS_OPTIONS],
       },
     ],
   }))

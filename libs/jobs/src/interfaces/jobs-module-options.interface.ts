@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
+import type { PoolConfig } from 'pg';
 import type { AccountResolver } from './account-resolver.interface';
 import type { AccountSource, ScheduleDefinition } from './recurring-options.interface';
 import type { BackoffOptions } from './backoff.interface';
@@ -82,6 +83,14 @@ export interface JobsModuleOptions {
   schema?: string;
   /** Run the library's migrations at startup (idempotent). Default `false`: run them with your own migrations. */
   runMigrations?: boolean;
+  /**
+   * Where the worker's own connections go: a `postgres://` connection string or a `pg` `PoolConfig`.
+   * For a direct (non-pooled) URL when the DataSource goes through PgBouncer in transaction mode (LISTEN
+   * and the worker's session settings need a real session), or for a queue in a database of its own
+   * (then give the DataSource that database too: enqueues and look-ups use the DataSource). The pool
+   * size (`max`) is the worker's own (4). Default: the DataSource's connection settings (its `options`).
+   */
+  connection?: string | PoolConfig;
   /** Tenant capture and re-entry. Default: none (all jobs global). */
   tenant?: TenantOptions;
   /** The worker. Default: enabled, concurrency 10, every queue. */

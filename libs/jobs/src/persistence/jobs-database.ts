@@ -1,6 +1,8 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { appPoolOf } from './app-pool';
+import { poolConfigOfDataSource, workerPoolConfig } from './pool-config';
 
 /** Connections of the worker's own pool: the fetch loop, completion flushes, LISTEN, and failures. */
 const WORKER_POOL_SIZE = 4;
@@ -11,8 +13,10 @@ const WORKER_POOL_SIZE = 4;
  * own for its statements. Statements go straight to `pg` (no QueryRunner per call, and named prepared
  * statements so PostgreSQL plans each once per connection).
  *
- * The worker's pool is derived from the app's (same credentials, host, SSL), so there is nothing more to
- * configure. Its connections commit with `synchronous_commit = off`: a claim, completion, failure,
+ * The worker's pool connects like the DataSource (its public `options`: same server, credentials, SSL), so
+ * there is nothing more to configure; the module option `connection` points it elsewhere instead (a
+ * queue in a database of its own, or a direct URL when the DataSource goes through a transaction
+ * pooler, which LISTEN and the worker's session settings need). Its connections commit with `synchronous_commit = off`: a claim, completion, failure,
  * heartbeat or rescue does not wait for the WAL flush. That is safe because each of those writes can be
  * lost in a PostgreSQL crash without losing a job: a lost claim leaves the job available, a lost
  * completion or failure leaves it running until its lease expires and it is rescued and run again, which
@@ -36,28 +40,34 @@ export type TransactionQuery = <R extends QueryResultRow>(
 export class JobsDatabase implements OnApplicationShutdown {
   private readonly guardedPools = new WeakSet<Pool>();
   private workerPoolInstance: Pool | undefined;
+  /** Our own app-side pool, only when TypeORM no longer exposes its own (see `appPoolOf`). */
+  private fallbackPool: Pool | undefined;
 
-  constructor(readonly dataSource: DataSource) {}
+  /**
+   * @param dataSource the app's DataSource (enqueues, look-ups, transactions).
+   * @param connection the `connection` module option: where the worker's pool connects. Default: where
+   *   the DataSource connects.
+   */
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly connection?: PoolConfig,
+  ) {}
 
   private get pool(): Pool {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const pool =
+      appPoolOf(this.dataSource) ??
+      (this.fallbackPool ??= new Pool(poolConfigOfDataSource(this.dataSource)));
     if (!this.guardedPools.has(pool)) this.guard(pool);
     return pool;
   }
 
   private get workerPool(): Pool {
     if (!this.workerPoolInstance) {
-      const app = this.pool;
-      const config = (app as unknown as { options: PoolConfig }).options;
-      const PoolClass = app.constructor as new (config: PoolConfig) => Pool;
-      const options = [
-        config.options,
-        '-c synchronous_commit=off',
-        '-c plan_cache_mode=force_generic_plan',
-      ]
-        .filter(Boolean)
-        .join(' ');
-      this.workerPoolInstance = new PoolClass({ ...config, max: WORKER_POOL_SIZE, options });
+      const config = workerPoolConfig(this.dataSource, this.connection, WORKER_POOL_SIZE, [
+        'synchronous_commit=off',
+        'plan_cache_mode=force_generic_plan',
+      ]);
+      this.workerPoolInstance = new Pool(config);
       // An idle connection that dies (server restart) is discarded by the pool, which then emits 'error';
       // unheard, that event would crash the process. The next query simply opens a new connection.
       this.workerPoolInstance.on('error', () => undefined);
@@ -67,9 +77,9 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const pool = this.workerPoolInstance;
-    this.workerPoolInstance = undefined;
-    await pool?.end();
+    const pools = [this.workerPoolInstance, this.fallbackPool];
+    this.workerPoolInstance = this.fallbackPool = undefined;
+    await Promise.all(pools.map((pool) => pool?.end()));
   }
 
   /**

@@ -10,5 +10,12 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
   return [createJobsTablesMigration(schema), hotPathIndexesMigration(schema)];
 }
 
+/**
+ * Every table the migrations above create. The startup check (`schema-check.ts`) reads a table missing
+ * from the schema as migrations not run, and one beyond these as a newer library's: add a migration's
+ * new tables here with it.
+ */
+export const JOBS_TABLES: readonly string[] = ['jobs', 'workers', 'recurring_executions'];
+
 /** The library's migrations for the default `jobs` schema, in order. */
 export const jobsMigrations = createJobsMigrations('jobs');

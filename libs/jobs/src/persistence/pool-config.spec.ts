@@ -1,0 +1,94 @@
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { JobsError } from '../errors';
+import { poolConfigOfDataSource, workerPoolConfig } from './pool-config';
+
+const dataSource = (options: Record<string, unknown>) =>
+  ({ options: { type: 'postgres', ...options } as DataSourceOptions }) as DataSource;
+
+const SESSION = ['synchronous_commit=off', 'plan_cache_mode=force_generic_plan'];
+
+describe('poolConfigOfDataSource', () => {
+  it("maps the DataSource's documented options to pg's, with extra over them (as TypeORM does)", () => {
+    const password = () => 'from-vault';
+    const config = poolConfigOfDataSource(
+      dataSource({
+        host: 'db.internal',
+        port: 6432,
+        username: 'app',
+        password,
+        database: 'shop',
+        ssl: { rejectUnauthorized: false },
+        connectTimeoutMS: 2_000,
+        applicationName: 'shop-api',
+        poolSize: 20,
+        extra: { keepAlive: true, max: 30 },
+      }),
+    );
+    expect(config).toStrictEqual({
+      host: 'db.internal',
+      port: 6432,
+      user: 'app',
+      password,
+      database: 'shop',
+      ssl: { rejectUnauthorized: false },
+      connectionTimeoutMillis: 2_000,
+      application_name: 'shop-api',
+      max: 30,
+      keepAlive: true,
+    });
+  });
+
+  it('takes a url as the connection string and leaves out what is not set', () => {
+    expect(poolConfigOfDataSource(dataSource({ url: 'postgres://u:p@h/db' }))).toStrictEqual({
+      connectionString: 'postgres://u:p@h/db',
+    });
+  });
+
+  it('connects to the replication master when replication is configured', () => {
+    const config = poolConfigOfDataSource(
+      dataSource({
+        replication: {
+          master: { url: 'postgres://primary/app' },
+          slaves: [{ url: 'postgres://replica/app' }],
+        },
+      }),
+    );
+    expect(config).toStrictEqual({ connectionString: 'postgres://primary/app' });
+  });
+
+  it('refuses a DataSource that is not PostgreSQL, naming the fix', () => {
+    const mysql = { options: { type: 'mysql' } } as DataSource;
+    expect(() => poolConfigOfDataSource(mysql)).toThrow(JobsError);
+    expect(() => poolConfigOfDataSource(mysql)).toThrow(/type 'mysql'.*dataSourceName/s);
+  });
+});
+
+describe('workerPoolConfig', () => {
+  it("uses the DataSource's settings with the worker's size and session settings", () => {
+    const config = workerPoolConfig(
+      dataSource({ url: 'postgres://h/db', poolSize: 50 }),
+      undefined,
+      4,
+      SESSION,
+    );
+    expect(config).toStrictEqual({
+      connectionString: 'postgres://h/db',
+      max: 4,
+      options: '-c synchronous_commit=off -c plan_cache_mode=force_generic_plan',
+    });
+  });
+
+  it('uses the connection option instead, keeping its own startup options', () => {
+    const config = workerPoolConfig(
+      dataSource({ url: 'postgres://pgbouncer:6432/db' }),
+      { connectionString: 'postgres://direct:5432/db', options: '-c search_path=app', max: 99 },
+      4,
+      SESSION,
+    );
+    expect(config).toStrictEqual({
+      connectionString: 'postgres://direct:5432/db',
+      max: 4,
+      options: '-c search_path=app -c synchronous_commit=off -c plan_cache_mode=force_generic_plan',
+    });
+  });
+});
