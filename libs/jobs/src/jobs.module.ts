@@ -1,5 +1,5 @@
 import { Inject, Module, OnModuleInit, Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { JobRegistry } from './discovery/job.registry';
 import { JobsExplorer } from './discovery/jobs.explorer';
@@ -11,6 +11,8 @@ import { JobsDatabase } from './persistence/jobs-database';
 import { runJobsMigrations } from './persistence/run-migrations';
 import { JobQueueService } from './queue/job-queue.service';
 import { TenantContext } from './tenancy/tenant-context';
+import { WorkerRepository } from './persistence/worker.repository';
+import { JobInvoker } from './worker/job-invoker';
 import { JobRunner } from './worker/job-runner';
 import { JobWorker } from './worker/job-worker';
 import { RecurringOrchestrator } from './scheduling/recurring.orchestrator';
@@ -25,7 +27,15 @@ const providers: Provider[] = [
   JobRegistry,
   JobsExplorer,
   TenantContext,
+  {
+    // The `invoker` option's class, built by the module's injector; tests may override JobInvoker itself.
+    provide: JobInvoker,
+    useFactory: (options: ResolvedJobsOptions, moduleRef: ModuleRef) =>
+      options.invoker ? moduleRef.create(options.invoker) : new JobInvoker(),
+    inject: [RESOLVED_JOBS_OPTIONS, ModuleRef],
+  },
   JobRunner,
+  WorkerRepository,
   JobQueueService,
   JobWorker,
   TickGuard,

@@ -12,3 +12,5 @@ export * from './discard-job.error';
 export * from './job-cancelled.error';
 export * from './enqueue-failed.error';
 export * from './invalid-enqueue-options.error';
+export * from './invalid-snooze.error';
+export * from './result-not-storable.error';

@@ -5,3 +5,4 @@ export * from './account-resolver.interface';
 export * from './jobs-module-options.interface';
 export * from './job-record.interface';
 export * from './recurring-options.interface';
+export * from './job-invoker.interface';
