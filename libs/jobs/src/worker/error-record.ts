@@ -10,13 +10,25 @@ export const STACK_LIMIT = 4_000;
  * plain Error that describes it. Never throws.
  */
 export function toSafeError(thrown: unknown): Error {
+  let isError: boolean;
   try {
-    if (thrown instanceof Error) {
-      void thrown.message; // a throwing getter makes it unsafe to keep
-      return thrown;
-    }
+    isError = thrown instanceof Error;
   } catch {
     return new Error('A thrown value could not be inspected (its properties throw when read).');
+  }
+  if (isError) {
+    const error = thrown as Error;
+    try {
+      void error.message; // a throwing getter makes it unsafe to pass on
+      return error;
+    } catch {
+      const name = read(() => errorName(error), 'Error');
+      const unreadable = new Error(
+        `A ${name} was thrown, but its message could not be read (reading it throws).`,
+      );
+      unreadable.name = name;
+      return unreadable;
+    }
   }
   if (typeof thrown === 'string') return new Error(thrown);
   return new Error(`Non-error thrown: ${describe(thrown)}`);
