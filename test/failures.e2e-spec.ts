@@ -388,8 +388,11 @@ describe('results PostgreSQL cannot store as they are', () => {
       if (!closed) await app.close();
       await db.drop();
     }
-  });
+  }, 20_000);
 });
+
+/** Attempts of HostileJob by job id (its suite has a database of its own, so ids start over). */
+const hostileAttempts = new Map<string, number>();
 
 /** Fails in ways that used to leave the attempt unrecorded (running a whole lease, then re-run). */
 @Job({
@@ -401,7 +404,7 @@ describe('results PostgreSQL cannot store as they are', () => {
 })
 class HostileJob implements JobHandler<StepPayload> {
   perform({ mode }: StepPayload, ctx: JobContext): unknown {
-    attempts.set(ctx.id, [...(attempts.get(ctx.id) ?? []), Date.now()]);
+    hostileAttempts.set(ctx.id, (hostileAttempts.get(ctx.id) ?? 0) + 1);
     switch (mode) {
       case 'nul-message':
         return JSON.parse('\u0000'); // a SyntaxError whose message holds a NUL
@@ -472,7 +475,7 @@ describe('outcomes that used to be lost', () => {
       expect(job.attempts).toBe(2);
       expect(job.errors.map((e) => e.name)).toEqual([name, name]);
       expect(job.lastError!.message).toMatch(message);
-      expect(attempts.get(id)).toHaveLength(2);
+      expect(hostileAttempts.get(id)).toBe(2);
     },
   );
 
@@ -480,6 +483,6 @@ describe('outcomes that used to be lost', () => {
     const id = await jobs.performLater(HostileJob, { mode: 'discard' });
     const job = await waitForJobState(jobs, id, 'failed');
     expect(job).toMatchObject({ attempts: 1, lastError: { name: 'DiscardJobError' } });
-    expect(attempts.get(id)).toHaveLength(1);
+    expect(hostileAttempts.get(id)).toBe(1);
   });
 });

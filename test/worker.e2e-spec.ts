@@ -676,7 +676,7 @@ describe('a lock on the workers table held longer than a lease', () => {
       expect(job).toMatchObject({ attempts: 1, errors: [] });
     }
     expect([...runs.values()]).toEqual([1, 1, 1]);
-  });
+  }, 20_000);
 });
 
 describe('the handler-wrapping hook (JobInvoker)', () => {

@@ -2,25 +2,17 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import { SnoozeSignal } from '../errors/snooze.signal';
-import {
-  AccountUnavailableError,
-  DiscardJobError,
-  InvalidPayloadError,
-  InvalidSnoozeError,
-  JobCancelledError,
-  JobTimeoutError,
-  UnknownJobError,
-} from '../errors';
+import { JobCancelledError, JobTimeoutError, UnknownJobError } from '../errors';
 import type { HandlerInvoker, JobContext } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import { toValidPayload } from '../payload/payload';
 import type { JobAttempt } from '../persistence/job-attempt';
 import { TenantContext } from '../tenancy/tenant-context';
-import { backoffDelay } from './backoff';
+import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
 import { toErrorRecord, toSafeError } from './error-record';
 import { JobInvoker } from './job-invoker';
-import { JobTransition, MAX_DELAY_MS } from './job-transition';
+import type { JobTransition } from './job-transition';
 import { toStorableJson } from './storable-json';
 
 export type { JobAttempt } from '../persistence/job-attempt';
@@ -33,14 +25,6 @@ export type AttemptOutcome =
   | { kind: 'completed'; result: unknown }
   | { kind: 'snoozed'; delayMs: number }
   | { kind: 'failed'; error: Error; retryable: boolean; definition?: JobDefinition };
-
-/** Errors no retry can fix: the job fails at once whatever its attempts. */
-const NEVER_RETRIED = [
-  AccountUnavailableError,
-  InvalidPayloadError,
-  UnknownJobError,
-  DiscardJobError,
-];
 
 const CANCEL: JobTransition = { kind: 'cancel' };
 const COMPLETE_EMPTY: JobTransition = { kind: 'complete', result: null };
@@ -233,55 +217,4 @@ function snooze(delayMs: number): never {
 
 function isCancelled(signal: AbortSignal): boolean {
   return signal.aborted && signal.reason instanceof JobCancelledError;
-}
-
-/**
- * For a snooze: its delay in whole ms (a negative one is 0), or `InvalidSnoozeError` when the delay is
- * not a finite number up to `MAX_DELAY_MS`. `undefined` when `thrown` is not a snooze (checked without
- * trusting `thrown`: a hostile value must not make this throw).
- */
-function snoozeOf(definition: JobDefinition, thrown: unknown): number | Error | undefined {
-  let delay: unknown;
-  try {
-    if (!(thrown instanceof SnoozeSignal)) return undefined;
-    delay = thrown.delayMs;
-  } catch {
-    return undefined;
-  }
-  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay > MAX_DELAY_MS)
-    return new InvalidSnoozeError(definition.name, delay);
-  return Math.max(0, Math.round(delay));
-}
-
-function isRetryable(definition: JobDefinition, error: Error): boolean {
-  if (isAny(error, NEVER_RETRIED) || isAny(error, definition.discardOn)) return false;
-  return !definition.retryOn || isAny(error, definition.retryOn);
-}
-
-/** `error instanceof` one of `types`; a class whose `Symbol.hasInstance` throws does not match. */
-function isAny(
-  error: Error,
-  types: ReadonlyArray<abstract new (...args: never[]) => Error>,
-): boolean {
-  for (const type of types) {
-    try {
-      if (error instanceof type) return true;
-    } catch {
-      // not a match
-    }
-  }
-  return false;
-}
-
-/** The job's backoff for this attempt, within [0, MAX_DELAY_MS]; `backoff.maxMs` if its function throws. */
-function retryDelay(definition: JobDefinition, attempt: number, error: Error): number {
-  let delay: number;
-  try {
-    delay = backoffDelay(definition.backoff, attempt, error);
-  } catch {
-    delay = definition.backoff.maxMs;
-  }
-  return Number.isFinite(delay)
-    ? Math.min(MAX_DELAY_MS, Math.max(0, Math.round(delay)))
-    : MAX_DELAY_MS;
 }
