@@ -10,8 +10,9 @@ import {
   JobContext,
   JobHandler,
   JobQueueService,
+  JobWorker,
 } from 'nestjs-tenant-jobs';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, TestDatabase, withClient } from './support/database';
 import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
@@ -338,5 +339,151 @@ describe('database outage', () => {
       await app.close();
       await db.drop();
     }
+  });
+});
+
+/** Returns what its mode names: values PostgreSQL's jsonb cannot hold as they are, or a plain one. */
+@Job({ name: 'poison', payload: StepPayload, tenant: 'none', maxAttempts: 1 })
+class PoisonResultJob implements JobHandler<StepPayload> {
+  perform({ mode }: StepPayload): unknown {
+    if (mode === 'nul') return 'a\u0000b';
+    if (mode === 'surrogate') return { text: '\ud800' };
+    return 'fine';
+  }
+}
+
+describe('results PostgreSQL cannot store as they are', () => {
+  it('complete with U+FFFD in place of NUL and lone surrogates; the rest of the batch completes; nothing stays running', async () => {
+    const db = await createTestDatabase();
+    const app = await createJobsApp({
+      url: db.url,
+      providers: [PoisonResultJob],
+      jobs: { worker: { concurrency: 10, enabled: false } },
+    });
+    let closed = false;
+    try {
+      const jobs = app.get(JobQueueService);
+      const modes = ['ok', 'nul', 'ok', 'surrogate', 'ok', 'ok'];
+      const ids = await jobs.performAllLater(
+        PoisonResultJob,
+        modes.map((mode) => ({ payload: { mode } })),
+      );
+      await app.get(JobWorker).start(); // all claimed at once: their completions share a batch
+      const done = await Promise.all(ids.map((id) => waitForJobState(jobs, id, 'completed')));
+      expect(done.map((j) => j.result)).toEqual([
+        'fine',
+        'a\uFFFDb',
+        'fine',
+        { text: '\uFFFD' },
+        'fine',
+        'fine',
+      ]);
+      expect(done.every((j) => j.attempts === 1 && j.errors.length === 0)).toBe(true);
+      await app.close();
+      closed = true;
+      const { rows } = await withClient(db.url, (c) =>
+        c.query(`select count(*)::int as n from jobs.jobs where state = 'running'`),
+      );
+      expect(rows[0].n).toBe(0);
+    } finally {
+      if (!closed) await app.close();
+      await db.drop();
+    }
+  }, 20_000);
+});
+
+/** Attempts of HostileJob by job id (its suite has a database of its own, so ids start over). */
+const hostileAttempts = new Map<string, number>();
+
+/** Fails in ways that used to leave the attempt unrecorded (running a whole lease, then re-run). */
+@Job({
+  name: 'hostile',
+  payload: StepPayload,
+  tenant: 'none',
+  maxAttempts: 2,
+  backoff: { type: 'fixed', baseMs: 10, jitter: 0 },
+})
+class HostileJob implements JobHandler<StepPayload> {
+  perform({ mode }: StepPayload, ctx: JobContext): unknown {
+    hostileAttempts.set(ctx.id, (hostileAttempts.get(ctx.id) ?? 0) + 1);
+    switch (mode) {
+      case 'nul-message':
+        return JSON.parse('\u0000'); // a SyntaxError whose message holds a NUL
+      case 'surrogate-message':
+        throw new Error('half a character: \udc00');
+      case 'message-getter': {
+        const error = new TransientError('unreadable');
+        Object.defineProperty(error, 'message', {
+          get() {
+            throw new Error('getter');
+          },
+        });
+        throw error;
+      }
+      case 'proxy':
+        throw new Proxy(
+          {},
+          {
+            get() {
+              throw new Error('trap');
+            },
+            getPrototypeOf() {
+              throw new Error('trap');
+            },
+          },
+        );
+      case 'snooze-nan':
+        return ctx.snooze(NaN);
+      case 'snooze-infinity':
+        return ctx.snooze(Infinity);
+      case 'snooze-huge':
+        return ctx.snooze(1e300);
+      default:
+        throw new DiscardJobError('discarded');
+    }
+  }
+}
+
+describe('outcomes that used to be lost', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  let jobs: JobQueueService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({ url: db.url, providers: [HostileJob] });
+    jobs = app.get(JobQueueService);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it.each([
+    ['nul-message', 'SyntaxError', /is not valid JSON/],
+    ['surrogate-message', 'Error', /^half a character: \uFFFD$/],
+    ['message-getter', 'TransientError', /could not be read/],
+    ['proxy', 'Error', /could not be inspected/],
+    ['snooze-nan', 'InvalidSnoozeError', /ctx\.snooze\(NaN\)/],
+    ['snooze-infinity', 'InvalidSnoozeError', /ctx\.snooze\(Infinity\)/],
+    ['snooze-huge', 'InvalidSnoozeError', /ctx\.snooze\(1e\+300\)/],
+  ])(
+    '%s: each attempt is recorded with its real error, and retried as usual',
+    async (mode, name, message) => {
+      const id = await jobs.performLater(HostileJob, { mode });
+      const job = await waitForJobState(jobs, id, 'failed');
+      expect(job.attempts).toBe(2);
+      expect(job.errors.map((e) => e.name)).toEqual([name, name]);
+      expect(job.lastError!.message).toMatch(message);
+      expect(hostileAttempts.get(id)).toBe(2);
+    },
+  );
+
+  it('a DiscardJobError fails at once, after one attempt', async () => {
+    const id = await jobs.performLater(HostileJob, { mode: 'discard' });
+    const job = await waitForJobState(jobs, id, 'failed');
+    expect(job).toMatchObject({ attempts: 1, lastError: { name: 'DiscardJobError' } });
+    expect(hostileAttempts.get(id)).toBe(1);
   });
 });

@@ -1,12 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { TestingModule } from '@nestjs/testing';
+import { Test, TestingModule } from '@nestjs/testing';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
-import { Job, JobContext, JobHandler, JobQueueService, JobWorker } from 'nestjs-tenant-jobs';
+import {
+  InvokedJob,
+  Job,
+  JobContext,
+  JobHandler,
+  JobInvoker,
+  JobQueueService,
+  JobsModule,
+  JobWorker,
+} from 'nestjs-tenant-jobs';
 import { createTestDatabase, TestDatabase, withClient } from './support/database';
 import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
@@ -558,5 +567,172 @@ describe('adaptive prefetch with slow jobs', () => {
     await waitFor(() => done()[0] + done()[1] === 16);
     // Either worker alone would take 8 × 150 ms; each got a fair share instead of one claiming them all.
     expect(Math.min(...done())).toBeGreaterThanOrEqual(5);
+  });
+});
+
+/** A promise and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe('cancelling a job that waits in the local buffer', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  const performed: number[] = [];
+  const first = gate();
+
+  @Job({ name: 'gated', payload: NumberPayload, tenant: 'none' })
+  class GatedJob implements JobHandler<NumberPayload> {
+    async perform({ n }: NumberPayload): Promise<void> {
+      performed.push(n);
+      if (n === 1) await first.opened;
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // One slot and a buffer of one: job 2 is claimed (its row `running`) while job 1 holds the slot.
+    app = await createJobsApp({
+      url: db.url,
+      providers: [GatedJob],
+      jobs: { worker: { concurrency: 1, prefetch: 1 } },
+    });
+  });
+
+  afterAll(async () => {
+    first.open();
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('never performs it, and frees its place in the buffer', async () => {
+    const jobs = app.get(JobQueueService);
+    const [, second] = await jobs.performAllLater(GatedJob, [
+      { payload: { n: 1 } },
+      { payload: { n: 2 } },
+    ]);
+    await waitFor(() => performed.includes(1));
+    await waitForJobState(jobs, second, 'running'); // claimed into the buffer
+    expect(await jobs.cancel(second)).toBe(true);
+    // Its place is free again: a third job is claimed while the first still holds the only slot.
+    const third = await jobs.performLater(GatedJob, { n: 3 });
+    await waitForJobState(jobs, third, 'running');
+    first.open();
+    await waitForJobState(jobs, third, 'completed');
+    expect(performed).toEqual([1, 3]);
+    expect(await jobs.find(second)).toMatchObject({ state: 'cancelled', errors: [] });
+  });
+});
+
+describe('a lock on the workers table held longer than a lease', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  const runs = new Map<string, number>();
+  const unlocked = gate();
+
+  @Job({ name: 'long', payload: NumberPayload, tenant: 'none' })
+  class LongJob implements JobHandler<NumberPayload> {
+    async perform(_: NumberPayload, ctx: JobContext): Promise<void> {
+      runs.set(ctx.id, (runs.get(ctx.id) ?? 0) + 1);
+      await unlocked.opened; // runs through the whole lock
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [LongJob],
+      jobs: {
+        worker: { concurrency: 6, leaseMs: 1_000, heartbeatIntervalMs: 200, rescueIntervalMs: 200 },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    unlocked.open();
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('costs running jobs nothing: leases are kept, none runs twice', async () => {
+    const jobs = app.get(JobQueueService);
+    const ids = await jobs.performAllLater(
+      LongJob,
+      Array.from({ length: 3 }, (_, n) => ({ payload: { n } })),
+    );
+    await waitFor(() => runs.size === 3);
+    // An operator's (or a migration's) exclusive lock on jobs.workers: 2.5 leases long.
+    await withClient(db.url, async (c) => {
+      await c.query('begin');
+      await c.query('lock table jobs.workers in access exclusive mode');
+      await c.query('select pg_sleep(2.5)');
+      await c.query('commit');
+    });
+    unlocked.open();
+    for (const id of ids) {
+      const job = await waitForJobState(jobs, id, 'completed');
+      expect(job).toMatchObject({ attempts: 1, errors: [] });
+    }
+    expect([...runs.values()]).toEqual([1, 1, 1]);
+  }, 20_000);
+});
+
+describe('the handler-wrapping hook (JobInvoker)', () => {
+  let db: TestDatabase;
+  const calls: string[] = [];
+
+  class TracingInvoker extends JobInvoker {
+    override async invoke(definition: InvokedJob, payload: unknown, ctx: JobContext) {
+      calls.push(`${definition.name}:${ctx.attempt}`);
+      return super.invoke(definition, payload, ctx);
+    }
+  }
+
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(async () => db?.drop());
+  beforeEach(() => (calls.length = 0));
+
+  it('wraps every perform, worker and performNow alike, when given as the invoker option', async () => {
+    const app = await createJobsApp({
+      url: db.url,
+      providers: [Journal, RecordJob],
+      jobs: { invoker: TracingInvoker },
+    });
+    try {
+      const jobs = app.get(JobQueueService);
+      const id = await jobs.performLater(RecordJob, { n: 4 });
+      expect((await waitForJobState(jobs, id, 'completed')).result).toBe(8);
+      await expect(jobs.performNow(RecordJob, { n: 5 })).resolves.toBe(10);
+      expect(calls).toEqual(['record:1', 'record:1']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('can be replaced in a test with overrideProvider(JobInvoker)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ClsModule.forRoot({ global: true }),
+        TypeOrmModule.forRoot({ type: 'postgres', url: db.url, extra: { max: 10 } }),
+        JobsModule.forRoot({ runMigrations: true, worker: { pollIntervalMs: 100 } }),
+      ],
+      providers: [Journal, RecordJob],
+    })
+      .overrideProvider(JobInvoker)
+      .useClass(TracingInvoker)
+      .compile();
+    moduleRef.enableShutdownHooks();
+    await moduleRef.init();
+    try {
+      const jobs = moduleRef.get(JobQueueService);
+      const id = await jobs.performLater(RecordJob, { n: 6 });
+      await waitForJobState(jobs, id, 'completed');
+      expect(calls).toEqual(['record:1']);
+    } finally {
+      await moduleRef.close();
+    }
   });
 });

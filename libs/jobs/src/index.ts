@@ -48,6 +48,8 @@ export type {
 
 // The worker
 export { JobWorker } from './worker/job-worker';
+export { JobInvoker } from './worker/job-invoker';
+export type { HandlerInvoker, InvokedJob } from './interfaces';
 
 // Migrations
 export { createJobsMigrations, jobsMigrations } from './persistence/migrations';
@@ -60,6 +62,7 @@ export {
   InvalidEnqueueOptionsError,
   InvalidJobsOptionsError,
   InvalidPayloadError,
+  InvalidSnoozeError,
   JobCancelledError,
   JobDefinitionError,
   JobsError,
@@ -67,6 +70,7 @@ export {
   JobTimeoutError,
   MissingDependencyError,
   MissingTenantError,
+  ResultNotStorableError,
   UnknownJobError,
   WorkerShutdownError,
 } from './errors';

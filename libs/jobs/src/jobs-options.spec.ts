@@ -6,6 +6,7 @@ import {
   resolveJobsOptions,
   validateBackoff,
 } from './jobs-options';
+import { JobInvoker } from './worker/job-invoker';
 
 /** Runs `fn` and returns what it threw (fails the test when it does not throw). */
 function thrown(fn: () => unknown): InvalidJobsOptionsError {
@@ -52,6 +53,7 @@ describe('resolveJobsOptions', () => {
       },
       validatorOptions: { forbidUnknownValues: true },
       maxPayloadBytes: 262_144,
+      invoker: undefined,
     };
 
     it('fills in every default when called with no options', () => {
@@ -125,6 +127,7 @@ describe('resolveJobsOptions', () => {
         retention: { completedMs: 1, failedMs: 2, cancelledMs: 3, intervalMs: 4 },
         validatorOptions: { whitelist: true },
         maxPayloadBytes: 1_024,
+        invoker: JobInvoker,
       };
       expect(resolveJobsOptions(options)).toStrictEqual({
         ...options,
@@ -262,6 +265,7 @@ describe('resolveJobsOptions', () => {
       ['retention.failedMs', { retention: { failedMs: 1.5 } }, 'non-negative integer, got 1.5'],
       ['retention.cancelledMs', { retention: { cancelledMs: NaN } }, 'non-negative integer'],
       ['retention.intervalMs', { retention: { intervalMs: 0 } }, 'positive integer, got 0'],
+      ['invoker', { invoker: {} as never }, 'must be a class (a subclass of JobInvoker)'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

@@ -1,6 +1,12 @@
 import type { PoolConfig } from 'pg';
 import { InvalidJobsOptionsError } from './errors';
-import type { JobsModuleOptions, RecurringModuleOptions, RetentionOptions } from './interfaces';
+import type { Type } from '@nestjs/common';
+import type {
+  HandlerInvoker,
+  JobsModuleOptions,
+  RecurringModuleOptions,
+  RetentionOptions,
+} from './interfaces';
 import type { BackoffOptions } from './interfaces/backoff.interface';
 
 /** Options with every default filled in; what the rest of the library reads. */
@@ -25,6 +31,8 @@ export interface ResolvedJobsOptions {
   recurring: Required<RecurringModuleOptions>;
   validatorOptions: NonNullable<JobsModuleOptions['validatorOptions']>;
   maxPayloadBytes: number;
+  /** `undefined`: the default `JobInvoker`. */
+  invoker: Type<HandlerInvoker> | undefined;
 }
 
 /** Every default in one place; the README's option tables mirror this object. */
@@ -81,6 +89,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
         : { ...DEFAULT_RETENTION, ...definedOnly(options.retention) },
     validatorOptions: options.validatorOptions ?? { forbidUnknownValues: true },
     maxPayloadBytes: options.maxPayloadBytes ?? 262_144,
+    invoker: options.invoker,
   };
   validate(resolved);
   return resolved;
@@ -150,6 +159,12 @@ function validate(o: ResolvedJobsOptions): void {
   if (o.defaults.timeoutMs !== undefined) positiveInt('defaults.timeoutMs', o.defaults.timeoutMs);
   validateBackoff('defaults.backoff', o.defaults.backoff);
   positiveInt('maxPayloadBytes', o.maxPayloadBytes);
+  if (o.invoker !== undefined && typeof o.invoker !== 'function') {
+    fail(
+      'invoker',
+      'must be a class (a subclass of JobInvoker), e.g. { invoker: TracingInvoker }.',
+    );
+  }
   if (o.retention) {
     for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const)
       nonNegativeInt(`retention.${key}`, o.retention[key]);

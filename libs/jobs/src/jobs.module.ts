@@ -1,5 +1,5 @@
 import { Inject, Module, OnModuleInit, Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import { JobRegistry } from './discovery/job.registry';
 import { JobsExplorer } from './discovery/jobs.explorer';
@@ -21,6 +21,8 @@ import { RecurringOrchestrator } from './scheduling/recurring.orchestrator';
 import { ScheduleCollector } from './scheduling/schedule.collector';
 import { TickRetention } from './scheduling/tick-retention';
 import { TenantContext } from './tenancy/tenant-context';
+import { WorkerRepository } from './persistence/worker.repository';
+import { JobInvoker } from './worker/job-invoker';
 import { JobRunner } from './worker/job-runner';
 import { JobWorker } from './worker/job-worker';
 import { PerformNowRunner } from './worker/perform-now.runner';
@@ -34,7 +36,15 @@ const providers: Provider[] = [
   JobRegistry,
   JobsExplorer,
   TenantContext,
+  {
+    // The `invoker` option's class, built by the module's injector; tests may override JobInvoker itself.
+    provide: JobInvoker,
+    useFactory: (options: ResolvedJobsOptions, moduleRef: ModuleRef) =>
+      options.invoker ? moduleRef.create(options.invoker) : new JobInvoker(),
+    inject: [RESOLVED_JOBS_OPTIONS, ModuleRef],
+  },
   JobRunner,
+  WorkerRepository,
   JobWorker,
   // The queue, on PostgreSQL (JobsTestingModule provides an in-memory JOB_STORE instead).
   JobsRepository,

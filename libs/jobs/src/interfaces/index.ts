@@ -7,6 +7,7 @@ export type {
   PerformNowOptions,
 } from './enqueue-options.interface';
 export type { JobContext, JobHandler } from './job-handler.interface';
+export type { HandlerInvoker, InvokedJob } from './job-invoker.interface';
 export type { JobOptions } from './job-options.interface';
 export type {
   FailedJobsFilter,

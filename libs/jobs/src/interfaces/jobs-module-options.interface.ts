@@ -4,6 +4,7 @@ import type { PoolConfig } from 'pg';
 import type { AccountResolver } from './account-resolver.interface';
 import type { AccountSource, ScheduleDefinition } from './recurring-options.interface';
 import type { BackoffOptions } from './backoff.interface';
+import type { HandlerInvoker } from './job-invoker.interface';
 
 /** Tenant capture and re-entry. Omit it and every job is global. */
 export interface TenantOptions {
@@ -105,4 +106,10 @@ export interface JobsModuleOptions {
   validatorOptions?: ValidatorOptions;
   /** Largest accepted payload, in bytes of JSON. Default `262_144` (256 KiB). */
   maxPayloadBytes?: number;
+  /**
+   * Wraps every handler call (tracing, metrics, logging): a subclass of the exported `JobInvoker`,
+   * instantiated by the module's injector (so it may inject providers the module can see). Default:
+   * `JobInvoker`, which calls `perform` and nothing else.
+   */
+  invoker?: Type<HandlerInvoker>;
 }

@@ -1,63 +1,72 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import { SnoozeSignal } from '../errors/snooze.signal';
-import {
-  AccountUnavailableError,
-  DiscardJobError,
-  InvalidPayloadError,
-  JobTimeoutError,
-  toError,
-  UnknownJobError,
-} from '../errors';
-import type { JobContext } from '../interfaces';
+import { JobCancelledError, JobTimeoutError, UnknownJobError } from '../errors';
+import type { HandlerInvoker, JobContext } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import { toValidPayload } from '../payload/payload';
+import type { JobAttempt } from '../persistence/job-attempt';
 import { TenantContext } from '../tenancy/tenant-context';
+import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
+import { toErrorRecord, toSafeError } from './error-record';
+import { JobInvoker } from './job-invoker';
+import type { JobTransition } from './job-transition';
+import { toStorableJson } from './storable-json';
 
-/** The part of a job row an attempt needs. */
-export interface JobAttempt {
-  id: string;
-  name: string;
-  queue: string;
-  payload: unknown;
-  accountId: string | null;
-  attempt: number;
-  maxAttempts: number;
-}
+export type { JobAttempt } from '../persistence/job-attempt';
 
-/** How an attempt ended. `retryable: false` fails the job at once whatever attempts are left. */
+/**
+ * How an attempt ended, before any retry policy: what `run` reports to callers that apply their own (the
+ * testing module). `retryable: false` means no retry can fix it, whatever attempts are left.
+ */
 export type AttemptOutcome =
   | { kind: 'completed'; result: unknown }
   | { kind: 'snoozed'; delayMs: number }
   | { kind: 'failed'; error: Error; retryable: boolean; definition?: JobDefinition };
 
-/** Errors no retry can fix: the job fails at once whatever its attempts. */
-const NEVER_RETRIED = [
-  AccountUnavailableError,
-  InvalidPayloadError,
-  UnknownJobError,
-  DiscardJobError,
-];
+const CANCEL: JobTransition = { kind: 'cancel' };
+const COMPLETE_EMPTY: JobTransition = { kind: 'complete', result: null };
 
 /**
- * Performs one attempt of one job: finds its handler, re-validates the stored payload, enters the job's
- * tenant context, enforces its timeout, and reports the outcome instead of throwing. Shared by the worker
- * and `performNow`, so both apply the same rules. Override `perform` (a subclass provided in its place) to
- * wrap every handler call, e.g. for tracing.
+ * Performs one attempt of one job (finds its handler, re-validates the stored payload, enters the job's
+ * tenant context, enforces its timeout, calls the handler through `JobInvoker`) and decides what happens
+ * next (`attempt`). Shared by the worker and `performNow` (`execute`), so both apply the same rules.
  */
 @Injectable()
 export class JobRunner {
   private readonly loggers = new Map<string, Logger>();
+  private readonly invoker: HandlerInvoker;
 
   constructor(
     private readonly registry: JobRegistry,
     private readonly tenancy: TenantContext,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
-  ) {}
+    // Optional so a module that provides the runner without an invoker (the testing module) still works.
+    @Optional() invoker?: JobInvoker,
+  ) {
+    this.invoker = invoker ?? new JobInvoker();
+  }
 
-  /** Runs a claimed attempt and reports its outcome; never rejects. */
+  /**
+   * Runs a claimed attempt and returns the one transition to record; never rejects. A result is stored
+   * as JSON with NUL and lone surrogates replaced by U+FFFD (a result JSON cannot hold at all is dropped:
+   * the job completes without one); a thrown value of any kind becomes an error record; a retry's delay
+   * follows the job's backoff (a backoff function that throws means `backoff.maxMs`), capped at
+   * `MAX_DELAY_MS`; an invalid snooze fails the attempt with `InvalidSnoozeError`.
+   */
+  attempt(job: JobAttempt, signal: AbortSignal): Promise<JobTransition> {
+    const definition = this.registry.forName(job.name);
+    if (!definition)
+      return Promise.resolve(this.failure(undefined, job, new UnknownJobError(job.name)));
+    return this.execute(definition, job, signal).then(
+      (result) => (isCancelled(signal) ? CANCEL : this.completion(job, result)),
+      (thrown: unknown) => this.afterThrow(definition, job, signal, thrown),
+    );
+  }
+
+  /** Runs a claimed attempt and reports how it ended, without deciding retries; never rejects. */
   run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
     const definition = this.registry.forName(job.name);
     if (!definition)
@@ -69,22 +78,12 @@ export class JobRunner {
     return this.execute(definition, job, signal).then(
       (result): AttemptOutcome => ({ kind: 'completed', result }),
       (thrown: unknown): AttemptOutcome => {
-        if (thrown instanceof SnoozeSignal) return { kind: 'snoozed', delayMs: thrown.delayMs };
-        const error = toError(thrown);
-        return {
-          kind: 'failed',
-          error,
-          retryable: this.isRetryable(definition, error),
-          definition,
-        };
+        const snoozed = snoozeOf(definition, thrown);
+        if (typeof snoozed === 'number') return { kind: 'snoozed', delayMs: snoozed };
+        const error = snoozed ?? toSafeError(thrown);
+        return { kind: 'failed', error, retryable: isRetryable(definition, error), definition };
       },
     );
-  }
-
-  private isRetryable(definition: JobDefinition, error: Error): boolean {
-    if (NEVER_RETRIED.some((type) => error instanceof type)) return false;
-    if (definition.discardOn.some((type) => error instanceof type)) return false;
-    return !definition.retryOn || definition.retryOn.some((type) => error instanceof type);
   }
 
   /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; rejects with its error. */
@@ -98,9 +97,53 @@ export class JobRunner {
     );
   }
 
-  /** Calls the handler. The single place every perform goes through. */
+  /** Calls the handler through the `JobInvoker` (the hook to override for tracing). */
   perform(definition: JobDefinition, payload: unknown, ctx: JobContext): Promise<unknown> {
-    return Promise.resolve(definition.instance.perform(payload, ctx));
+    return this.invoker.invoke(definition, payload, ctx);
+  }
+
+  private completion(job: JobAttempt, result: unknown): JobTransition {
+    if (result === undefined) return COMPLETE_EMPTY;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(result);
+    } catch (error) {
+      this.loggerFor(job.name).warn(
+        `Job ${job.name} #${job.id} completed, but its return value is not JSON (${toSafeError(error).message}); no result stored`,
+      );
+      return COMPLETE_EMPTY;
+    }
+    if (json === undefined) return COMPLETE_EMPTY;
+    const storable = toStorableJson(json);
+    if (storable !== json)
+      this.loggerFor(job.name).warn(
+        `Job ${job.name} #${job.id} returned text PostgreSQL cannot store (NUL or a lone surrogate); stored with U+FFFD in its place`,
+      );
+    return { kind: 'complete', result: storable };
+  }
+
+  private afterThrow(
+    definition: JobDefinition,
+    job: JobAttempt,
+    signal: AbortSignal,
+    thrown: unknown,
+  ): JobTransition {
+    if (isCancelled(signal)) return CANCEL;
+    const snoozed = snoozeOf(definition, thrown);
+    if (typeof snoozed === 'number') return { kind: 'snooze', delayMs: snoozed };
+    return this.failure(definition, job, snoozed ?? toSafeError(thrown));
+  }
+
+  /** A failed attempt: retried after its backoff while attempts are left and a retry can help, else failed. */
+  private failure(
+    definition: JobDefinition | undefined,
+    job: JobAttempt,
+    error: Error,
+  ): JobTransition {
+    const record = toErrorRecord(error, job.attempt, new Date());
+    if (!definition || job.attempt >= job.maxAttempts || !isRetryable(definition, error))
+      return { kind: 'fail', error: record };
+    return { kind: 'retry', error: record, delayMs: retryDelay(definition, job.attempt, error) };
   }
 
   /** Calls `fn` with the job's signal, under the job's timeout if it has one. */
@@ -169,5 +212,9 @@ export class JobRunner {
 }
 
 function snooze(delayMs: number): never {
-  throw new SnoozeSignal(Math.max(0, Math.round(delayMs)));
+  throw new SnoozeSignal(delayMs);
+}
+
+function isCancelled(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof JobCancelledError;
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { toError } from '../errors';
 import type { JobsDatabase } from '../persistence/jobs-database';
+import { listenSql, UNLISTEN_ALL_SQL } from '../persistence/sql/listen.sql';
 
 /** Called with the notification's payload; `undefined` after a reconnect, when notifications may have been missed. */
 export type NotificationHandler = (payload: string | undefined) => void;
@@ -35,7 +36,7 @@ export class NotifyListener {
     this.client = undefined;
     if (!client) return;
     try {
-      await client.query('unlisten *');
+      await client.query(UNLISTEN_ALL_SQL);
       client.release();
     } catch (error) {
       client.release(toError(error));
@@ -48,7 +49,7 @@ export class NotifyListener {
     try {
       client = await this.db.connect((error, failed) => this.drop(failed, error));
       client.on('notification', (n) => this.handlers[n.channel]?.(n.payload ?? ''));
-      for (const channel of Object.keys(this.handlers)) await client.query(`listen "${channel}"`);
+      for (const channel of Object.keys(this.handlers)) await client.query(listenSql(channel));
       if (this.stopped) {
         client.release();
         return;

@@ -1,8 +1,8 @@
 /**
- * Claim up to `$1` runnable jobs for worker `$2`, leasing them for `$3` ms.
+ * Claim runnable jobs for a worker and lease them (parameters: see WorkerRepository.claim).
  *
  * The sub-select walks `jobs_claim_idx` (priority, run_at, id over `state = 'available'` rows) in claim
- * order and stops after `$1` rows; `for update skip locked` makes concurrent claimers (threads or hosts)
+ * order and stops after the limit; `for update skip locked` makes concurrent claimers (threads or hosts)
  * pass over each other's rows instead of queueing behind their locks, so two workers never get one job and
  * neither waits. It runs once (an init plan) and hands its ids to the update as one array, which finds
  * them through the primary key: cheaper than joining a CTE, measured at about 10 µs a job instead of 15.

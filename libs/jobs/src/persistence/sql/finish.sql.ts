@@ -3,6 +3,7 @@
  * under the same worker (`locked_by`) and the same attempt (`attempts`). A worker whose lease expired and
  * whose job was rescued and re-claimed therefore changes nothing: its late outcome is dropped, and the
  * newer attempt's is the one recorded. Each returns the ids it changed so the caller can tell.
+ * Parameters are bound (and documented) by WorkerRepository.
  */
 
 /** Complete a batch of attempts: one statement, one commit for many jobs. */
@@ -17,8 +18,8 @@ export function completeSql(schema: string): string {
 }
 
 /**
- * Fail an attempt. With `$5` (retry delay in ms) the job goes back to `available` at now() + delay;
- * with `$5` null it ends `failed`. The error is appended to the job's history.
+ * Fail an attempt: back to `available` after a delay (a retry), or `failed` for good when there is no
+ * delay. The error is appended to the job's history.
  */
 export function failSql(schema: string): string {
   return `
@@ -47,9 +48,7 @@ export function releaseSql(schema: string): string {
     returning j.id::text as id`;
 }
 
-/**
- * Snooze: end the attempt without counting it and make the job runnable again after `$4` ms.
- */
+/** Snooze: end the attempt without counting it and make the job runnable again after a delay. */
 export function snoozeSql(schema: string): string {
   return `
     update "${schema}".jobs

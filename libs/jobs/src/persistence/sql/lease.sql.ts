@@ -3,7 +3,10 @@
  * the lease runs out and any worker's rescuer returns the job to the queue.
  */
 
-/** Extend the leases of the jobs this worker holds (by primary key: cheap however big the table). */
+/**
+ * Extend the leases of the jobs this worker holds (by primary key: cheap however big the table). It
+ * touches only `jobs`, never the workers table, so nothing that locks that table can hold leases back.
+ */
 export function heartbeatSql(schema: string): string {
   return `
     update "${schema}".jobs
@@ -11,7 +14,10 @@ export function heartbeatSql(schema: string): string {
     where id = any($1::bigint[]) and locked_by = $2 and state = 'running'`;
 }
 
-/** Record this worker process (visible for operations) and refresh its heartbeat. */
+/**
+ * Record this worker process (visible for operations) and refresh its heartbeat. Run apart from the lease
+ * extension and under a short `lock_timeout` (see WorkerRepository.upsertWorker).
+ */
 export function upsertWorkerSql(schema: string): string {
   return `
     insert into "${schema}".workers (id, hostname, pid, queues, concurrency)
@@ -19,6 +25,7 @@ export function upsertWorkerSql(schema: string): string {
     on conflict (id) do update set last_heartbeat_at = now()`;
 }
 
+/** Remove this worker's row on shutdown. */
 export function deleteWorkerSql(schema: string): string {
   return `delete from "${schema}".workers where id = $1`;
 }
@@ -27,7 +34,8 @@ export function deleteWorkerSql(schema: string): string {
  * Return jobs whose lease expired to the queue, or fail them when their attempts are used up (the attempt
  * was counted at claim). `run_at` is left alone so a rescued job keeps its place instead of waiting
  * behind the whole backlog. `skip locked` lets several rescuers run at once without blocking each other or a
- * worker that is finishing one of those rows right now. Also forgets workers silent for 10 leases.
+ * worker that is finishing one of those rows right now. It touches only `jobs` (forgetting silent workers
+ * is `forgetWorkersSql`), so a lock on the workers table cannot hold it, or the leases, back.
  */
 export function rescueSql(schema: string): string {
   return `
@@ -41,9 +49,6 @@ export function rescueSql(schema: string): string {
       select jsonb_build_object('name', 'LeaseExpiredError', 'at', now(),
         'message', 'The worker running this attempt stopped heartbeating (crashed, killed or cut off) '
                    || 'and its lease expired.') as e
-    ), forget as (
-      delete from "${schema}".workers
-      where last_heartbeat_at < now() - 10 * $1 * interval '1 millisecond'
     )
     update "${schema}".jobs j
     set state = case when j.attempts >= j.max_attempts then 'failed' else 'available' end,
@@ -55,3 +60,16 @@ export function rescueSql(schema: string): string {
     where j.id = expired.id
     returning j.id::text as id, j.state`;
 }
+
+/** Forget workers whose last heartbeat is older than `$1` ms (they died without deleting their row). */
+export function forgetWorkersSql(schema: string): string {
+  return `
+    delete from "${schema}".workers
+    where last_heartbeat_at < now() - $1 * interval '1 millisecond'`;
+}
+
+/**
+ * Bound how long the rest of the current transaction waits for a lock (`$1`, in ms, as text). Transaction
+ * local, so it never leaks onto a pooled connection (and works through PgBouncer's transaction mode).
+ */
+export const LOCAL_LOCK_TIMEOUT_SQL = `select set_config('lock_timeout', $1, true)`;

@@ -1,0 +1,78 @@
+import type { JobAttempt } from './job-attempt';
+
+/** What `WorkerStore.claim` is asked for. */
+export interface ClaimRequest {
+  /** Most rows to claim. */
+  limit: number;
+  /** The claiming worker's id, written to `locked_by`. */
+  workerId: string;
+  /** How long the claimed rows are leased. */
+  leaseMs: number;
+  /** Queues served; `undefined` (or a list holding `'*'`) serves every queue. */
+  queues?: readonly string[];
+}
+
+/** One finished attempt whose completion is recorded in a batch. */
+export interface Completion {
+  id: string;
+  /** The job's name (for messages only). */
+  name: string;
+  attempt: number;
+  /** What `perform` returned, as storable JSON text; `null` when it returned nothing storable. */
+  result: string | null;
+}
+
+/** An attempt that failed, as `WorkerStore.fail` records it. */
+export interface FailedAttempt {
+  id: string;
+  workerId: string;
+  attempt: number;
+  /** The error record as storable JSON text (a `JobErrorRecord`). */
+  error: string;
+  /** Run the job again after this many ms; `null` ends it `failed`. */
+  retryDelayMs: number | null;
+}
+
+/** The row of the workers table that describes this process. */
+export interface WorkerRow {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: readonly string[];
+  concurrency: number;
+}
+
+/**
+ * Every statement the worker runs, behind typed methods: the port the worker's parts depend on, so unit
+ * specs give them an in-memory fake. `WorkerRepository` is the PostgreSQL implementation. Every method
+ * that ends an attempt is fenced (it applies only while the row is still `running` under the same worker
+ * and attempt) and resolves with how many rows it changed: fenced-out rows are not counted.
+ */
+export interface WorkerStore {
+  /** Claims up to `limit` runnable jobs, in claim order (priority, run time, id), and starts an attempt of each. */
+  claim(request: ClaimRequest): Promise<JobAttempt[]>;
+  /** Completes a batch of attempts in one statement. */
+  complete(batch: readonly Completion[], workerId: string): Promise<number>;
+  /** Fails one attempt: retried after `retryDelayMs`, or ended `failed` when it is `null`. */
+  fail(attempt: FailedAttempt): Promise<number>;
+  /** Ends an attempt without counting it; the job runs again after `delayMs`. */
+  snooze(job: { id: string; attempt: number }, workerId: string, delayMs: number): Promise<number>;
+  /** Gives claimed jobs back without counting their attempt (shutdown, or never started). */
+  release(jobs: ReadonlyArray<{ id: string; attempt: number }>, workerId: string): Promise<number>;
+  /** Pushes the leases of the given jobs of this worker `leaseMs` into the future. */
+  extendLeases(ids: readonly string[], workerId: string, leaseMs: number): Promise<void>;
+  /** Returns (or fails, when out of attempts) jobs whose lease expired; resolves with how many. */
+  rescue(): Promise<number>;
+  /** Records this worker (or refreshes its heartbeat), waiting at most `lockTimeoutMs` for a lock. */
+  upsertWorker(worker: WorkerRow, lockTimeoutMs: number): Promise<void>;
+  /** Forgets workers silent for `silentForMs`, waiting at most `lockTimeoutMs` for a lock. */
+  forgetSilentWorkers(silentForMs: number, lockTimeoutMs: number): Promise<void>;
+  /** Removes this worker's row, waiting at most `lockTimeoutMs` for a lock. */
+  deleteWorker(id: string, lockTimeoutMs: number): Promise<void>;
+  /** Deletes up to `limit` jobs in `states` finished more than `olderThanMs` ago; resolves with how many. */
+  purgeFinished(request: {
+    states: readonly string[];
+    olderThanMs: number;
+    limit: number;
+  }): Promise<number>;
+}

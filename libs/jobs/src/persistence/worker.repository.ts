@@ -1,0 +1,177 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { QueryResultRow } from 'pg';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
+import type { JobAttempt } from './job-attempt';
+import { JobsDatabase } from './jobs-database';
+import { claimSql } from './sql/claim.sql';
+import { completeSql, failSql, releaseSql, snoozeSql } from './sql/finish.sql';
+import {
+  deleteWorkerSql,
+  forgetWorkersSql,
+  heartbeatSql,
+  LOCAL_LOCK_TIMEOUT_SQL,
+  rescueSql,
+  upsertWorkerSql,
+} from './sql/lease.sql';
+import { purgeSql } from './sql/operations.sql';
+import type {
+  ClaimRequest,
+  Completion,
+  FailedAttempt,
+  WorkerRow,
+  WorkerStore,
+} from './worker-store';
+
+/** The worker's hot-path statements, each prepared under its own name (see `run`). */
+type Statement =
+  | 'claim'
+  | 'claimQueues'
+  | 'complete'
+  | 'fail'
+  | 'snooze'
+  | 'release'
+  | 'heartbeat'
+  | 'rescue'
+  | 'purge';
+
+type IdRow = { id: string };
+
+/**
+ * The PostgreSQL `WorkerStore`: owns the text of every statement the worker runs and binds its parameters.
+ *
+ * Job statements run on the worker's own pool (`worker: true`, see JobsDatabase) as named prepared
+ * statements: parsed once per connection and planned generically, so a batch is always found by its ids.
+ * Statements on the workers table run on the app's pool in a short transaction under a `lock_timeout`:
+ * whoever locks that table (a migration, an admin's `lock table`) can neither starve the worker's pool of
+ * connections nor hold back the job statements, lease extension first of all.
+ */
+@Injectable()
+export class WorkerRepository implements WorkerStore {
+  private readonly sql: Record<Statement, string>;
+  private readonly schema: string;
+
+  constructor(
+    private readonly db: JobsDatabase,
+    @Inject(RESOLVED_JOBS_OPTIONS) options: ResolvedJobsOptions,
+  ) {
+    const schema = (this.schema = options.schema);
+    this.sql = {
+      claim: claimSql(schema, false),
+      claimQueues: claimSql(schema, true),
+      complete: completeSql(schema),
+      fail: failSql(schema),
+      snooze: snoozeSql(schema),
+      release: releaseSql(schema),
+      heartbeat: heartbeatSql(schema),
+      rescue: rescueSql(schema),
+      purge: `${purgeSql(schema)} returning j.id`,
+    };
+  }
+
+  /** `$1` limit, `$2` worker id, `$3` lease in ms, `$4` queues (only when some queues are served). */
+  claim({ limit, workerId, leaseMs, queues }: ClaimRequest): Promise<JobAttempt[]> {
+    // The rows need no mapping: the statement names its columns after JobAttempt's fields.
+    if (!queues || queues.includes('*'))
+      return this.run<JobAttempt & QueryResultRow>('claim', [limit, workerId, leaseMs]);
+    return this.run<JobAttempt & QueryResultRow>('claimQueues', [limit, workerId, leaseMs, queues]);
+  }
+
+  /** `$1` ids, `$2` attempts, `$3` results (JSON text or null), all in the same order; `$4` worker id. */
+  complete(batch: readonly Completion[], workerId: string): Promise<number> {
+    const ids: string[] = [];
+    const attempts: number[] = [];
+    const results: Array<string | null> = [];
+    for (const c of batch) {
+      ids.push(c.id);
+      attempts.push(c.attempt);
+      results.push(c.result);
+    }
+    return count(this.run<IdRow>('complete', [ids, attempts, results, workerId]));
+  }
+
+  /** `$1` id, `$2` worker id, `$3` attempt, `$4` error record (JSON), `$5` retry delay in ms or null. */
+  fail({ id, workerId, attempt, error, retryDelayMs }: FailedAttempt): Promise<number> {
+    return count(this.run<IdRow>('fail', [id, workerId, attempt, error, retryDelayMs]));
+  }
+
+  /** `$1` id, `$2` worker id, `$3` attempt, `$4` delay in ms. */
+  snooze(job: { id: string; attempt: number }, workerId: string, delayMs: number): Promise<number> {
+    return count(this.run<IdRow>('snooze', [job.id, workerId, job.attempt, delayMs]));
+  }
+
+  /** `$1` ids, `$2` attempts (same order), `$3` worker id. */
+  release(jobs: ReadonlyArray<{ id: string; attempt: number }>, workerId: string): Promise<number> {
+    const ids = jobs.map((j) => j.id);
+    const attempts = jobs.map((j) => j.attempt);
+    return count(this.run<IdRow>('release', [ids, attempts, workerId]));
+  }
+
+  /** `$1` ids, `$2` worker id, `$3` lease in ms. */
+  async extendLeases(ids: readonly string[], workerId: string, leaseMs: number): Promise<void> {
+    await this.run('heartbeat', [ids, workerId, leaseMs]);
+  }
+
+  async rescue(): Promise<number> {
+    return (await this.run('rescue', [])).length;
+  }
+
+  /** `$1` id, `$2` hostname, `$3` pid, `$4` queues, `$5` concurrency. */
+  async upsertWorker(worker: WorkerRow, lockTimeoutMs: number): Promise<void> {
+    const { id, hostname, pid, queues, concurrency } = worker;
+    await this.underLockTimeout(lockTimeoutMs, upsertWorkerSql(this.schema), [
+      id,
+      hostname,
+      pid,
+      queues,
+      concurrency,
+    ]);
+  }
+
+  /** `$1` silence in ms. */
+  async forgetSilentWorkers(silentForMs: number, lockTimeoutMs: number): Promise<void> {
+    await this.underLockTimeout(lockTimeoutMs, forgetWorkersSql(this.schema), [silentForMs]);
+  }
+
+  /** `$1` id. */
+  async deleteWorker(id: string, lockTimeoutMs: number): Promise<void> {
+    await this.underLockTimeout(lockTimeoutMs, deleteWorkerSql(this.schema), [id]);
+  }
+
+  /** `$1` states, `$2` age in ms, `$3` batch size. */
+  async purgeFinished(request: {
+    states: readonly string[];
+    olderThanMs: number;
+    limit: number;
+  }): Promise<number> {
+    const { states, olderThanMs, limit } = request;
+    return (await this.run('purge', [states, olderThanMs, limit])).length;
+  }
+
+  private run<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+    return this.db.query<T>(this.sql[statement], values, {
+      name: `${this.schema}.${statement}`,
+      worker: true,
+    });
+  }
+
+  /**
+   * One statement in a transaction of its own that waits at most `lockTimeoutMs` for a lock (then fails
+   * with `lock_not_available`). Unnamed: the app's pool may sit behind a pooler that does not keep
+   * prepared statements, and these run once per heartbeat at most.
+   */
+  private async underLockTimeout(
+    lockTimeoutMs: number,
+    text: string,
+    values: unknown[],
+  ): Promise<void> {
+    await this.db.transaction(async (query) => {
+      await query(LOCAL_LOCK_TIMEOUT_SQL, [String(Math.max(1, Math.round(lockTimeoutMs)))]);
+      await query(text, values);
+    });
+  }
+}
+
+async function count(rows: Promise<IdRow[]>): Promise<number> {
+  return (await rows).length;
+}

@@ -1,0 +1,144 @@
+import type { JobAttempt } from '../persistence/job-attempt';
+import type { WorkerStore } from '../persistence/worker-store';
+import type { DatabaseBackoff } from './database-backoff';
+import type { PrefetchPolicy } from './prefetch';
+
+/** What the fetch loop claims for. */
+export interface FetchLoopOptions {
+  workerId: string;
+  concurrency: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  queues: readonly string[];
+}
+
+/** The parts the fetch loop reads and feeds. */
+export interface FetchLoopParts {
+  store: Pick<WorkerStore, 'claim'>;
+  /** Where claimed jobs go. */
+  buffer: { readonly length: number; push(jobs: readonly JobAttempt[]): void };
+  /** Running jobs. */
+  executor: { readonly size: number };
+  /** Completions not written yet. */
+  batcher: { readonly size: number };
+  prefetch: Pick<PrefetchPolicy, 'size' | 'afterClaim'>;
+  backoff: Pick<DatabaseBackoff, 'next' | 'reset'>;
+  /** Gives back jobs claimed after the worker began to stop. */
+  release(jobs: readonly JobAttempt[]): Promise<void>;
+}
+
+/**
+ * Claims while there is room. Room is `concurrency` plus the prefetch; a claim asks for all the free room,
+ * but only once at least half of it is free (or the buffer ran dry), so a busy worker claims in batches
+ * rather than one row per finished job. A claim that comes back short means no more due jobs: sleep until
+ * `wake` (a NOTIFY, a freed slot, a written batch, a rescue) or the poll interval. A failed claim backs off.
+ *
+ * A job cancelled while a claim is out may be in what it returns (the claim committed just before the
+ * cancel, whose NOTIFY arrived before the claim's rows): `cancelled` notes such ids and they are dropped
+ * from that claim (the rows already say `cancelled`; nothing to release). The note lasts one claim only,
+ * so a job retried by hand later runs normally.
+ */
+export class FetchLoop {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private claiming = false;
+  private readonly cancelledWhileClaiming = new Set<string>();
+
+  constructor(
+    private readonly options: FetchLoopOptions,
+    private readonly parts: FetchLoopParts,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming; resolves once the claim in flight (if any) has returned and been given back. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Ends the current sleep, if any: there may be room or work now. */
+  wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+
+  /** A job was cancelled that is neither running nor buffered here: it may be in the claim now out. */
+  cancelled(id: string): void {
+    if (this.claiming) this.cancelledWhileClaiming.add(id);
+  }
+
+  private async run(): Promise<void> {
+    const { concurrency, pollIntervalMs } = this.options;
+    const { buffer, executor, batcher, prefetch, backoff } = this.parts;
+    while (this.running) {
+      const room = concurrency + prefetch.size();
+      // Finished jobs waiting for their completion batch are not work: they do not take room. But if
+      // completions fall behind (a slow database) by more than a room's worth, claiming waits for them.
+      const backlog = Math.max(0, batcher.size - room);
+      const free = room - executor.size - buffer.length - backlog;
+      const worthClaiming = free >= Math.ceil(room / 2) || (free > 0 && buffer.length === 0);
+      if (!worthClaiming) {
+        await this.sleep(pollIntervalMs);
+        continue;
+      }
+      let claimed: JobAttempt[];
+      try {
+        claimed = await this.claim(free);
+        backoff.reset();
+        // Starved: while the claim was out, the buffer ran dry and slots went idle.
+        const starved = buffer.length === 0 && executor.size < concurrency;
+        prefetch.afterClaim(starved, claimed.length === free);
+      } catch (error) {
+        this.cancelledWhileClaiming.clear();
+        await this.sleep(backoff.next('claim', error));
+        continue;
+      }
+      const count = claimed.length;
+      claimed = this.withoutCancelled(claimed);
+      if (!this.running) {
+        await this.parts.release(claimed);
+        break;
+      }
+      buffer.push(claimed);
+      if (count < free) await this.sleep(pollIntervalMs);
+    }
+  }
+
+  private async claim(limit: number): Promise<JobAttempt[]> {
+    const { workerId, leaseMs, queues } = this.options;
+    this.claiming = true;
+    try {
+      return await this.parts.store.claim({ limit, workerId, leaseMs, queues });
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private withoutCancelled(claimed: JobAttempt[]): JobAttempt[] {
+    if (this.cancelledWhileClaiming.size === 0) return claimed;
+    const cancelled = this.cancelledWhileClaiming;
+    const kept = claimed.filter((job) => !cancelled.has(job.id));
+    cancelled.clear();
+    return kept;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

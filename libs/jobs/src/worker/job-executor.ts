@@ -1,0 +1,133 @@
+import type { LoggerService } from '@nestjs/common';
+import { JobCancelledError, WorkerShutdownError } from '../errors';
+import type { JobAttempt } from '../persistence/job-attempt';
+import type { WorkerStore } from '../persistence/worker-store';
+import type { CompletionBatcher } from './completion-batcher';
+import { toSafeError } from './error-record';
+import type { JobTransition } from './job-transition';
+import { toStorableJson } from './storable-json';
+
+interface ActiveJob {
+  job: JobAttempt;
+  controller: AbortController;
+  /** Set when the job was cancelled or given back at shutdown: its late transition is not recorded. */
+  abandoned: boolean;
+  done: Promise<void>;
+}
+
+/** The runner as the executor uses it. */
+export interface AttemptRunner {
+  attempt(job: JobAttempt, signal: AbortSignal): Promise<JobTransition>;
+}
+
+/**
+ * Runs the jobs the buffer starts and records each one's transition: a completion joins the next batch
+ * (no promise of its own), a failure, retry or snooze is written at once, a cancel writes nothing. Holds
+ * the running jobs, so it can abort one that is cancelled and, at shutdown, those that outlive the grace
+ * period.
+ */
+export class JobExecutor {
+  private readonly active = new Map<string, ActiveJob>();
+
+  constructor(
+    private readonly runner: AttemptRunner,
+    private readonly store: WorkerStore,
+    private readonly batcher: Pick<CompletionBatcher, 'add'>,
+    private readonly workerId: string,
+    private readonly logger: LoggerService,
+    /** A slot was freed; `finished` is false when the job was aborted rather than finished. */
+    private readonly slotFreed: (finished: boolean) => void,
+  ) {}
+
+  /** Jobs running now. */
+  get size(): number {
+    return this.active.size;
+  }
+
+  /** Ids of the running jobs. */
+  ids(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** Starts one attempt. */
+  start(job: JobAttempt): void {
+    const controller = new AbortController();
+    const entry: ActiveJob = { job, controller, abandoned: false, done: Promise.resolve() };
+    this.active.set(job.id, entry);
+    const finished = () => {
+      if (this.active.get(job.id) === entry) this.active.delete(job.id);
+      this.slotFreed(true);
+    };
+    entry.done = this.runner
+      .attempt(job, controller.signal)
+      .then((transition) => (entry.abandoned ? undefined : this.record(job, transition)))
+      .then(finished, (error: unknown) => {
+        this.logger.error(
+          `Recording the outcome of job ${job.name} #${job.id} failed: ${toSafeError(error).message}`,
+        );
+        finished();
+      });
+  }
+
+  /** A running job was cancelled (the row already says so): abort it and forget its outcome. */
+  cancel(id: string): boolean {
+    const entry = this.active.get(id);
+    if (!entry) return false;
+    entry.abandoned = true;
+    entry.controller.abort(new JobCancelledError(id));
+    this.active.delete(id);
+    this.slotFreed(false);
+    return true;
+  }
+
+  /**
+   * Lets running jobs finish for up to `graceMs`, then aborts the rest through their signals and returns
+   * them (to be given back to the queue); their late outcomes are not recorded.
+   */
+  async drain(graceMs: number): Promise<JobAttempt[]> {
+    if (this.active.size === 0) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), grace]);
+    clearTimeout(timer);
+    const left = [...this.active.values()];
+    if (left.length === 0) return [];
+    this.logger.warn(`Aborting ${left.length} job(s) still running after ${graceMs} ms`);
+    for (const a of left) {
+      a.abandoned = true;
+      a.controller.abort(new WorkerShutdownError());
+      this.active.delete(a.job.id);
+    }
+    return left.map((a) => a.job);
+  }
+
+  private record(job: JobAttempt, t: JobTransition): Promise<void> | undefined {
+    switch (t.kind) {
+      case 'complete':
+        this.batcher.add({ id: job.id, name: job.name, attempt: job.attempt, result: t.result });
+        return undefined;
+      case 'cancel':
+        return undefined;
+      case 'snooze':
+        return this.store.snooze(job, this.workerId, t.delayMs).then(() => undefined);
+      case 'retry':
+      case 'fail': {
+        const retryDelayMs = t.kind === 'retry' ? t.delayMs : null;
+        const attempts = `attempt ${job.attempt}/${job.maxAttempts}`;
+        const what = retryDelayMs === null ? 'giving up' : `retrying in ${retryDelayMs} ms`;
+        this.logger[retryDelayMs === null ? 'error' : 'warn'](
+          `Job ${job.name} #${job.id} ${attempts} failed: ${t.error.message}; ${what}`,
+        );
+        return this.store
+          .fail({
+            id: job.id,
+            workerId: this.workerId,
+            attempt: job.attempt,
+            error: toStorableJson(JSON.stringify(t.error)),
+            retryDelayMs,
+          })
+          .then(() => undefined);
+      }
+    }
+  }
+}
