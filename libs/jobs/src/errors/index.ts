@@ -12,3 +12,5 @@ export * from './discard-job.error';
 export * from './job-cancelled.error';
 export * from './enqueue-failed.error';
 export * from './invalid-enqueue-options.error';
+export * from './invalid-account-id.error';
+export * from './invalid-argument.error';
