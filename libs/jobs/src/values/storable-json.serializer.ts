@@ -122,8 +122,9 @@ function replace(value: unknown, o: StorableJsonOptions, maxDepth: number): Repl
   return {
     // A limit too small for even the marker leaves JSON null.
     json: bytesOver(marker, o.maxBytes) === undefined ? marker : 'null',
-    replaced: [...replaced, { path: '$', problem: `${problem}: replaced with a marker` }],
-    replacedCount: replacedCount + 1,
+    // Nothing of the value is stored, so replacements inside it no longer matter.
+    replaced: [{ path: '$', problem: `${problem}: replaced with a marker` }],
+    replacedCount: 1,
   };
 }
 
