@@ -1,6 +1,8 @@
 import { pathOf, JsonProblem } from './json-path.util';
 import { JsonReplacement, sanitizeForJson } from './json-replace.sanitizer';
-import { diagnoseDepth, findStrictProblem, findTextProblem, TOO_DEEP } from './json-strict.check';
+import { isPlainJson } from './json-fast-path.check';
+import { diagnoseDepth, findTextProblem } from './json-problem.finder';
+import { findStrictProblem, TOO_DEEP } from './json-strict.check';
 import { toStorableErrorText } from './error-text.normalizer';
 import { JSON_MAX_DEPTH } from './value-limits.constants';
 
@@ -51,8 +53,8 @@ const NOTHING_REPLACED: readonly JsonReplacement[] = Object.freeze([]);
  * We replace rather than fail the job: the handler's work is done, and failing would retry it.
  *
  * Speed: the common case is one `JSON.stringify` plus two native `indexOf` scans of its text (it escapes
- * U+0000 as `\u0000` and lone surrogates as `\udXXX`, so they are easy to spot), and in strict mode one walk
- * that allocates nothing. The slow paths (parse the text back to find the exact place) run only on a hit.
+ * U+0000 as `\u0000` and lone surrogates as `\udXXX`, so they are easy to spot), and in strict mode one
+ * walk that allocates nothing (`isPlainJson`; the careful `findStrictProblem` runs only when it balks). The slow paths (parse the text back to find the exact place) run only on a hit.
  */
 export function toStorableJson(
   value: unknown,
@@ -78,11 +80,12 @@ export function toStorableJson(
 
 function strict(input: unknown, o: StorableJsonOptions, maxDepth: number): StrictJson {
   const value = input === undefined ? null : input;
-  const found = findStrictProblem(value, {
-    maxDepth,
-    allowClassInstances: o.allowClassInstances ?? false,
-  });
-  if (found) return failed(found.problem === TOO_DEEP ? diagnoseDepth(value, maxDepth) : found);
+  if (!isPlainJson(value, maxDepth)) {
+    // Something to look at closely (it may still pass: an allowed class instance, say).
+    const allowClassInstances = o.allowClassInstances ?? false;
+    const found = findStrictProblem(value, { maxDepth, allowClassInstances });
+    if (found) return failed(found.problem === TOO_DEEP ? diagnoseDepth(value, maxDepth) : found);
+  }
   let json: string;
   try {
     json = JSON.stringify(value);
