@@ -22,12 +22,13 @@ export interface StrictWalkOptions {
  *   own fields back into instances), in which case they are walked as JSON.stringify would (their
  *   `toJSON`, else their own enumerable fields);
  * - a getter, Proxy trap or `toJSON` that throws is a problem at its path, never a raw throw;
- * - nesting deeper than `maxDepth`: a problem (a cycle is found this way too, without a set of seen
- *   objects on the fast path; `findCycle` then names it).
+ * - nesting deeper than `maxDepth`: `TOO_DEEP` (a cycle is found this way too, without a set of seen
+ *   objects; `diagnoseDepth` then tells a cycle from depth and names it);
+ * - `-0` is accepted, though it comes back as `0` (the same number to any handler).
  *
  * Strings and keys are not looked at: the caller scans the JSON text for them (cheaper, see
  * `toStorableJson`). Symbol-keyed and non-enumerable properties are ignored, as JSON.stringify does.
- * Allocates nothing when it finds nothing.
+ * The careful walk: `isPlainJson` is the fast one that decides whether this one must run.
  */
 export function findStrictProblem(
   value: unknown,
@@ -36,7 +37,7 @@ export function findStrictProblem(
   return check(value, 0, options, '');
 }
 
-/** A cycle's marker problem: the walk went deeper than `maxDepth`. */
+/** The problem of a walk that went deeper than `maxDepth` (too deep, or a cycle): see `diagnoseDepth`. */
 export const TOO_DEEP = 'nested too deep';
 
 function check(
