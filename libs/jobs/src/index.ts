@@ -59,6 +59,8 @@ export {
   AccountUnavailableError,
   DiscardJobError,
   EnqueueFailedError,
+  InvalidAccountIdError,
+  InvalidArgumentError,
   InvalidEnqueueOptionsError,
   InvalidJobsOptionsError,
   InvalidPayloadError,

@@ -1,6 +1,8 @@
 export { AccountUnavailableError } from './account-unavailable.error';
 export { DiscardJobError } from './discard-job.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
+export { InvalidAccountIdError } from './invalid-account-id.error';
+export { InvalidArgumentError } from './invalid-argument.error';
 export { InvalidEnqueueOptionsError } from './invalid-enqueue-options.error';
 export { InvalidJobsOptionsError } from './invalid-jobs-options.error';
 export { InvalidSnoozeError } from './invalid-snooze.error';
