@@ -2,6 +2,7 @@ export { AccountUnavailableError } from './account-unavailable.error';
 export { DiscardJobError } from './discard-job.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
 export { InvalidAccountIdError } from './invalid-account-id.error';
+export type { AccountIdSource } from './invalid-account-id.error';
 export { InvalidArgumentError } from './invalid-argument.error';
 export { InvalidEnqueueOptionsError } from './invalid-enqueue-options.error';
 export { InvalidJobsOptionsError } from './invalid-jobs-options.error';
