@@ -20,7 +20,11 @@ import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
-const ALL = ['CreateJobsTables1763800000000', 'HotPathIndexes1763900000000'];
+const ALL = [
+  'CreateJobsTables1763800000000',
+  'HotPathIndexes1763900000000',
+  'FairClaimIndex1796126400000',
+];
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -91,10 +95,11 @@ describe('migration names', () => {
     expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
       'CreateJobsTablesMyJobs1763800000000',
       'HotPathIndexesMyJobs1763900000000',
+      'FairClaimIndexMyJobs1796126400000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000']),
+      new Set(['1763800000000', '1763900000000', '1796126400000']),
     );
   });
 });
@@ -125,6 +130,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect([...indexes.keys()].sort()).toEqual([
       'jobs_claim_idx',
       'jobs_failed_account_idx',
+      'jobs_fair_claim_idx',
       'jobs_finished_idx',
       'jobs_locked_until_idx',
       'jobs_pkey',
@@ -133,6 +139,11 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     // The claim index covers only runnable rows, in claim order.
     expect(indexes.get('jobs_claim_idx')).toMatch(
       /^CREATE INDEX jobs_claim_idx ON jobs\.jobs USING btree \(priority, run_at, id\) WHERE \(state = 'available'::text\)$/,
+    );
+    // The fair claim's skip scan: runnable rows by priority, queue and account (global jobs as ''), in
+    // byte order, then in claim order.
+    expect(indexes.get('jobs_fair_claim_idx')).toMatch(
+      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(state = 'available'::text\)$/,
     );
     // One unfinished job per unique key.
     const unique = indexes.get('jobs_unique_key_idx')!;
@@ -186,6 +197,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it('undoing FairClaimIndex drops the fair claim index only', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 2));
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.has('jobs_fair_claim_idx')).toBe(false);
+    expect(indexes.has('jobs_claim_idx')).toBe(true);
+  });
+
   it("undoing HotPathIndexes brings the first version's indexes back", async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual([ALL[0]]);
@@ -201,12 +220,13 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('upgrades a database made by the first version (jobs in it kept)', async () => {
     await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
     const applied = await dataSource!.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual([ALL[1]]);
+    expect(applied.map((m) => m.name)).toEqual([ALL[1], ALL[2]]);
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);
     expect(indexes.has('jobs_failed_account_idx')).toBe(true);
+    expect(indexes.has('jobs_fair_claim_idx')).toBe(true);
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ name: string }>(
         `select name from jobs.jobs where name = 'kept'`,
@@ -217,18 +237,16 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   });
 
   it('undoLastMigration() down to the first drops the tables and the schema', async () => {
-    await dataSource!.undoLastMigration();
-    await dataSource!.undoLastMigration();
+    for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
     expect(await recordedMigrations(db.url)).toEqual([]);
   });
 
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
-    expect(applied).toHaveLength(2);
+    expect(applied).toHaveLength(ALL.length);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
-    await dataSource!.undoLastMigration();
-    await dataSource!.undoLastMigration();
+    for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
   });
 });
@@ -255,6 +273,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
     expect(applied.map((m) => m.name).sort()).toEqual([
       'CreateJobsTables1763800000000',
       'CreateJobsTablesBillingJobs1763800000000',
+      'FairClaimIndex1796126400000',
+      'FairClaimIndexBillingJobs1796126400000',
       'HotPathIndexes1763900000000',
       'HotPathIndexesBillingJobs1763900000000',
     ]);

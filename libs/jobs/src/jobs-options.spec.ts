@@ -36,6 +36,7 @@ describe('resolveJobsOptions', () => {
         heartbeatIntervalMs: 10_000,
         rescueIntervalMs: 30_000,
         shutdownTimeoutMs: 10_000,
+        fairness: false,
       },
       defaults: {
         queue: 'default',
@@ -98,6 +99,24 @@ describe('resolveJobsOptions', () => {
       expect(resolveJobsOptions({ worker: { prefetch: 7 } }).worker.prefetch).toBe(7);
     });
 
+    it('shares the worker between accounts by default when tenants are configured', () => {
+      expect(resolveJobsOptions({ tenant: { clsKey: 'accountId' } }).worker.fairness).toBe(
+        'account',
+      );
+      expect(resolveJobsOptions({ worker: { fairness: 'account' } }).worker.fairness).toBe(
+        'account',
+      );
+      expect(
+        resolveJobsOptions({ tenant: { clsKey: 'accountId' }, worker: { fairness: false } }).worker
+          .fairness,
+      ).toBe(false);
+      const error = thrown(() =>
+        resolveJobsOptions({ worker: { fairness: 'tenant' as unknown as 'account' } }),
+      );
+      expect(error.message).toContain('worker.fairness');
+      expect(error.message).toContain("'account'");
+    });
+
     it('keeps every given value', () => {
       const resolver = { resolve: () => ({}) };
       const options: JobsModuleOptions = {
@@ -115,6 +134,7 @@ describe('resolveJobsOptions', () => {
           heartbeatIntervalMs: 1_000,
           rescueIntervalMs: 2_000,
           shutdownTimeoutMs: 0,
+          fairness: false,
         },
         defaults: {
           queue: 'mail',

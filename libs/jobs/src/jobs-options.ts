@@ -16,7 +16,9 @@ export interface ResolvedJobsOptions {
   /** The worker pool's settings; `undefined`: the DataSource's. A connection string becomes `{ connectionString }`. */
   connection: PoolConfig | undefined;
   tenant: JobsModuleOptions['tenant'];
-  worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch'>> & {
+  worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch' | 'fairness'>> & {
+    /** Resolved: `'account'` by default when tenants are configured. */
+    fairness: 'account' | false;
     /** `undefined`: adaptive. */
     prefetch: number | undefined;
   };
@@ -71,6 +73,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 10_000,
       rescueIntervalMs: worker.rescueIntervalMs ?? 30_000,
       shutdownTimeoutMs: worker.shutdownTimeoutMs ?? 10_000,
+      fairness: worker.fairness ?? (options.tenant ? 'account' : false),
     },
     defaults: {
       queue: options.defaults?.queue ?? 'default',
@@ -147,6 +150,7 @@ function validate(o: ResolvedJobsOptions): void {
       `(${w.heartbeatIntervalMs}) must be shorter than worker.leaseMs (${w.leaseMs}), or leases expire between heartbeats.`,
     );
   }
+  validateFlowControl(w);
   if (
     !Array.isArray(w.queues) ||
     w.queues.length === 0 ||
@@ -169,6 +173,16 @@ function validate(o: ResolvedJobsOptions): void {
     for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const)
       nonNegativeInt(`retention.${key}`, o.retention[key]);
     positiveInt('retention.intervalMs', o.retention.intervalMs);
+  }
+}
+
+/** The flow-control block of the worker's options (docs/fairness.md). */
+function validateFlowControl(w: ResolvedJobsOptions['worker']): void {
+  if (w.fairness !== 'account' && w.fairness !== false) {
+    fail(
+      'worker.fairness',
+      `must be 'account' (share the worker between accounts) or false (first come, first served), got ${JSON.stringify(w.fairness)}.`,
+    );
   }
 }
 

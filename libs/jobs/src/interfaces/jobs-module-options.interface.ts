@@ -42,6 +42,14 @@ export interface WorkerOptions {
   rescueIntervalMs?: number;
   /** On shutdown, how long running jobs may finish before their signals are aborted. Default `10_000`. */
   shutdownTimeoutMs?: number;
+  // Flow control between tenants (docs/fairness.md).
+  /**
+   * How claims share the worker's slots. `'account'`: among the accounts with runnable jobs of each
+   * queue, round-robin (global jobs count as one account of their own), priority first; `false`: plain
+   * order (priority, run time, id), first come first served. Default `'account'` when `tenant` is
+   * configured, else `false` (every job is global: there is nothing to share).
+   */
+  fairness?: 'account' | false;
 }
 
 /** How long finished jobs are kept. The worker deletes older ones on a schedule. */

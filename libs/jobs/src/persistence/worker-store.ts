@@ -10,6 +10,20 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Queues served; `undefined` (or a list holding `'*'`) serves every queue. */
   queues?: readonly string[];
+  /**
+   * Claim fairly across accounts (`worker.fairness: 'account'`), starting after this cursor, which the
+   * claim moves to the last lane it visited; `undefined`: plain claim order.
+   */
+  fair?: LaneCursor;
+}
+
+/**
+ * Where a worker's next fair claim starts: the (queue, account) lane its previous claim ended with
+ * (global jobs: account `''`). Held by the worker, moved by `WorkerStore.claim`.
+ */
+export interface LaneCursor {
+  queue: string;
+  account: string;
 }
 
 /** One finished attempt whose completion is recorded in a batch. */

@@ -5,6 +5,7 @@ import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from './job-attempt';
 import { JobsDatabase } from './jobs-database';
 import { claimSql } from './sql/claim.sql';
+import { fairClaimSql } from './sql/fair-claim.sql';
 import { completeSql, failSql, releaseSql, snoozeSql } from './sql/finish.sql';
 import {
   deleteWorkerSql,
@@ -19,6 +20,7 @@ import type {
   ClaimRequest,
   Completion,
   FailedAttempt,
+  LaneCursor,
   WorkerRow,
   WorkerStore,
 } from './worker-store';
@@ -27,6 +29,8 @@ import type {
 type Statement =
   | 'claim'
   | 'claimQueues'
+  | 'fairClaim'
+  | 'fairClaimQueues'
   | 'complete'
   | 'fail'
   | 'snooze'
@@ -36,6 +40,8 @@ type Statement =
   | 'purge';
 
 type IdRow = { id: string };
+/** A fair claim's row: the first one also names the last lane visited, `[queue, account]`. */
+type FairClaimRow = JobAttempt & QueryResultRow & { fairCursor: [string, string] | null };
 
 /**
  * The PostgreSQL `WorkerStore`: owns the text of every statement the worker runs and binds its parameters.
@@ -59,6 +65,8 @@ export class WorkerRepository implements WorkerStore {
     this.sql = {
       claim: claimSql(schema, false),
       claimQueues: claimSql(schema, true),
+      fairClaim: fairClaimSql(schema, false),
+      fairClaimQueues: fairClaimSql(schema, true),
       complete: completeSql(schema),
       fail: failSql(schema),
       snooze: snoozeSql(schema),
@@ -69,12 +77,35 @@ export class WorkerRepository implements WorkerStore {
     };
   }
 
-  /** `$1` limit, `$2` worker id, `$3` lease in ms, `$4` queues (only when some queues are served). */
-  claim({ limit, workerId, leaseMs, queues }: ClaimRequest): Promise<JobAttempt[]> {
+  /**
+   * `$1` limit, `$2` worker id, `$3` lease in ms, `$4` queues (only when some queues are served); a fair
+   * claim adds the cursor's queue and account (see `fairClaimSql`) and moves the cursor.
+   */
+  claim({ limit, workerId, leaseMs, queues, fair }: ClaimRequest): Promise<JobAttempt[]> {
+    const all = !queues || queues.includes('*');
+    if (fair) {
+      if (all) return this.fairClaim('fairClaim', fair, [limit, workerId, leaseMs]);
+      return this.fairClaim('fairClaimQueues', fair, [limit, workerId, leaseMs, queues]);
+    }
     // The rows need no mapping: the statement names its columns after JobAttempt's fields.
-    if (!queues || queues.includes('*'))
-      return this.run<JobAttempt & QueryResultRow>('claim', [limit, workerId, leaseMs]);
+    if (all) return this.run<JobAttempt & QueryResultRow>('claim', [limit, workerId, leaseMs]);
     return this.run<JobAttempt & QueryResultRow>('claimQueues', [limit, workerId, leaseMs, queues]);
+  }
+
+  /** A fair claim; its first row names the lane to move the cursor to (left on that row: cheaper). */
+  private async fairClaim(
+    statement: 'fairClaim' | 'fairClaimQueues',
+    cursor: LaneCursor,
+    values: unknown[],
+  ): Promise<JobAttempt[]> {
+    values.push(cursor.queue, cursor.account);
+    const rows = await this.run<FairClaimRow>(statement, values);
+    const lane = rows.length > 0 ? rows[0].fairCursor : null;
+    if (lane) {
+      cursor.queue = lane[0];
+      cursor.account = lane[1];
+    }
+    return rows;
   }
 
   /** `$1` ids, `$2` attempts, `$3` results (JSON text or null), all in the same order; `$4` worker id. */

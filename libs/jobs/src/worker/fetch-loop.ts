@@ -1,5 +1,5 @@
 import type { JobAttempt } from '../persistence/job-attempt';
-import type { WorkerStore } from '../persistence/worker-store';
+import type { LaneCursor, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
 import type { PrefetchPolicy } from './prefetch';
 
@@ -10,6 +10,8 @@ export interface FetchLoopOptions {
   pollIntervalMs: number;
   leaseMs: number;
   queues: readonly string[];
+  /** `'account'`: fair claims from a round-robin cursor this loop keeps. Default: plain claims. */
+  fairness?: 'account' | false;
 }
 
 /** The parts the fetch loop reads and feeds. */
@@ -44,11 +46,15 @@ export class FetchLoop {
   private wakeUp: (() => void) | undefined;
   private claiming = false;
   private readonly cancelledWhileClaiming = new Set<string>();
+  /** Where the next fair claim starts (the claim moves it); one per worker, kept across claims. */
+  private readonly fair: LaneCursor | undefined;
 
   constructor(
     private readonly options: FetchLoopOptions,
     private readonly parts: FetchLoopParts,
-  ) {}
+  ) {
+    this.fair = options.fairness === 'account' ? { queue: '', account: '' } : undefined;
+  }
 
   start(): void {
     this.running = true;
@@ -115,7 +121,8 @@ export class FetchLoop {
     const { workerId, leaseMs, queues } = this.options;
     this.claiming = true;
     try {
-      return await this.parts.store.claim({ limit, workerId, leaseMs, queues });
+      const fair = this.fair;
+      return await this.parts.store.claim({ limit, workerId, leaseMs, queues, fair });
     } finally {
       this.claiming = false;
     }
