@@ -20,7 +20,11 @@ import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
-const ALL = ['CreateJobsTables1763800000000', 'HotPathIndexes1763900000000'];
+const ALL = [
+  'CreateJobsTables1763800000000',
+  'HotPathIndexes1763900000000',
+  'DashboardIndexes1796133600000',
+];
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -91,10 +95,11 @@ describe('migration names', () => {
     expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
       'CreateJobsTablesMyJobs1763800000000',
       'HotPathIndexesMyJobs1763900000000',
+      'DashboardIndexesMyJobs1796133600000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000']),
+      new Set(['1763800000000', '1763900000000', '1796133600000']),
     );
   });
 });
@@ -126,6 +131,8 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_claim_idx',
       'jobs_failed_account_idx',
       'jobs_finished_idx',
+      'jobs_history_account_idx',
+      'jobs_history_name_idx',
       'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
@@ -186,6 +193,15 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it("undoing DashboardIndexes drops the dashboard's indexes only", async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 2));
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.has('jobs_history_account_idx')).toBe(false);
+    expect(indexes.has('jobs_history_name_idx')).toBe(false);
+    expect(indexes.has('jobs_failed_account_idx')).toBe(true);
+  });
+
   it("undoing HotPathIndexes brings the first version's indexes back", async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual([ALL[0]]);
@@ -201,8 +217,10 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('upgrades a database made by the first version (jobs in it kept)', async () => {
     await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
     const applied = await dataSource!.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual([ALL[1]]);
+    expect(applied.map((m) => m.name)).toEqual(ALL.slice(1));
     const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.get('jobs_history_account_idx')).toMatch(/\(account_id, id\) WHERE/);
+    expect(indexes.get('jobs_history_name_idx')).toMatch(/\(name, id\) WHERE/);
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);
@@ -217,18 +235,16 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   });
 
   it('undoLastMigration() down to the first drops the tables and the schema', async () => {
-    await dataSource!.undoLastMigration();
-    await dataSource!.undoLastMigration();
+    for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
     expect(await recordedMigrations(db.url)).toEqual([]);
   });
 
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
-    expect(applied).toHaveLength(2);
+    expect(applied).toHaveLength(ALL.length);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
-    await dataSource!.undoLastMigration();
-    await dataSource!.undoLastMigration();
+    for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
   });
 });
@@ -255,6 +271,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
     expect(applied.map((m) => m.name).sort()).toEqual([
       'CreateJobsTables1763800000000',
       'CreateJobsTablesBillingJobs1763800000000',
+      'DashboardIndexes1796133600000',
+      'DashboardIndexesBillingJobs1796133600000',
       'HotPathIndexes1763900000000',
       'HotPathIndexesBillingJobs1763900000000',
     ]);
