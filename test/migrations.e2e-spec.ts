@@ -220,7 +220,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(applied.map((m) => m.name)).toEqual(ALL.slice(1));
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.get('jobs_history_account_idx')).toMatch(/\(account_id, id\) WHERE/);
-    expect(indexes.get('jobs_history_name_idx')).toMatch(/\(name, id\) WHERE/);
+    expect(indexes.get('jobs_history_name_idx')).toMatch(/\(md5\(name\), id\) WHERE/);
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);

@@ -57,7 +57,11 @@ function jobFilterConditions(filter: JobListFilter, values: unknown[]): string[]
       where.push(`state = ${param(filter.state)}`);
   }
   if (filter.queue !== undefined) where.push(`queue = ${param(filter.queue)}`);
-  if (filter.name !== undefined) where.push(`name = ${param(filter.name)}`);
+  if (filter.name !== undefined) {
+    // md5(name) is what jobs_history_name_idx holds (see DashboardIndexes).
+    const name = param(filter.name);
+    where.push(`md5(name) = md5(${name}) and name = ${name}`);
+  }
   if (filter.accountId !== undefined) where.push(`account_id = ${param(filter.accountId)}`);
   if (filter.from !== undefined) where.push(`created_at >= ${param(filter.from)}`);
   if (filter.to !== undefined) where.push(`created_at < ${param(filter.to)}`);
