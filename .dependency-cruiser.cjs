@@ -69,6 +69,19 @@ module.exports = {
       `${src}/scheduling/`,
       `${src}/(worker|testing)/`,
     ),
+    forbid(
+      'dashboard-uses-the-public-layers',
+      'dashboard/ reads through queue/, persistence/, scheduling/ and the leaves; never the worker or discovery.',
+      `${src}/dashboard/`,
+      `${src}/(worker|discovery|tenancy|payload|decorators|cron|testing)/`,
+    ),
+    {
+      name: 'only-index-imports-dashboard',
+      comment: 'The dashboard is an add-on: nothing but the package index imports it.',
+      severity: 'error',
+      from: { path: `${src}/`, pathNot: [`${src}/dashboard/`, `${src}/index\\.ts$`] },
+      to: { path: `${src}/dashboard/` },
+    },
     {
       name: 'testing-is-imported-by-tests-only',
       comment: 'testing/ stands in for the database in tests: production code never imports it.',

@@ -8,11 +8,12 @@
  * The folder holds CommonJS JavaScript and .d.ts compiled from libs/jobs/src by libs/jobs/tsconfig.lib.json
  * (no source maps: nothing would point at shipped sources), libs/jobs/package.json as it is (its main,
  * types and exports name the compiled files), the root README (relative repository links turned into
- * plain text, since they would be dead on the registry), LICENSE and CHANGELOG.md. It refuses to finish if
+ * plain text, since they would be dead on the registry), LICENSE and CHANGELOG.md, and the dashboard's
+ * static files (libs/jobs/src/dashboard/assets/, served from beside the compiled module). It refuses to finish if
  * anything else ended up inside: specs, fixtures, the bench or stray files would otherwise ship.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,9 +36,13 @@ writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n
 writeFileSync(join(out, 'README.md'), forRegistry(readFileSync(join(root, 'README.md'), 'utf8')));
 copyFileSync(join(root, 'LICENSE'), join(out, 'LICENSE'));
 copyFileSync(join(root, 'CHANGELOG.md'), join(out, 'CHANGELOG.md'));
+// The dashboard serves its stylesheet and script from `assets/` beside dashboard-assets.js.
+const assets = 'dashboard/assets';
+cpSync(join(root, 'libs/jobs/src', assets), join(out, assets), { recursive: true });
 
-// Only compiled code and the four documents may ship.
+// Only compiled code, the four documents and the dashboard's assets may ship.
 const allowed = new Set(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']);
+for (const file of files(join(out, assets))) allowed.add(relative(out, file));
 const unexpected = files(out)
   .map((file) => relative(out, file))
   .filter((file) => !allowed.has(file))

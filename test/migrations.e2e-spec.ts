@@ -24,6 +24,7 @@ const ALL = [
   'CreateJobsTables1763800000000',
   'HotPathIndexes1763900000000',
   'FairClaimIndex1796126400000',
+  'DashboardIndexes1796133600000',
 ];
 
 @Injectable()
@@ -96,10 +97,11 @@ describe('migration names', () => {
       'CreateJobsTablesMyJobs1763800000000',
       'HotPathIndexesMyJobs1763900000000',
       'FairClaimIndexMyJobs1796126400000',
+      'DashboardIndexesMyJobs1796133600000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000', '1796126400000']),
+      new Set(['1763800000000', '1763900000000', '1796126400000', '1796133600000']),
     );
   });
 });
@@ -132,6 +134,8 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_failed_account_idx',
       'jobs_fair_claim_idx',
       'jobs_finished_idx',
+      'jobs_history_account_idx',
+      'jobs_history_name_idx',
       'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
@@ -197,6 +201,15 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it("undoing DashboardIndexes drops the dashboard's indexes only", async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 3));
+    const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.has('jobs_history_account_idx')).toBe(false);
+    expect(indexes.has('jobs_history_name_idx')).toBe(false);
+    expect(indexes.has('jobs_failed_account_idx')).toBe(true);
+  });
+
   it('undoing FairClaimIndex drops the fair claim index only', async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 2));
@@ -220,8 +233,10 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('upgrades a database made by the first version (jobs in it kept)', async () => {
     await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
     const applied = await dataSource!.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual([ALL[1], ALL[2]]);
+    expect(applied.map((m) => m.name)).toEqual(ALL.slice(1));
     const indexes = await indexesOf(db.url, 'jobs');
+    expect(indexes.get('jobs_history_account_idx')).toMatch(/\(account_id, id\) WHERE/);
+    expect(indexes.get('jobs_history_name_idx')).toMatch(/\(md5\(name\), id\) WHERE/);
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);
@@ -270,14 +285,18 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
       ...createJobsMigrations('billing_jobs'),
     ]);
     const applied = await dataSource.runMigrations();
-    expect(applied.map((m) => m.name).sort()).toEqual([
-      'CreateJobsTables1763800000000',
-      'CreateJobsTablesBillingJobs1763800000000',
-      'FairClaimIndex1796126400000',
-      'FairClaimIndexBillingJobs1796126400000',
-      'HotPathIndexes1763900000000',
-      'HotPathIndexesBillingJobs1763900000000',
-    ]);
+    expect(applied.map((m) => m.name).sort()).toEqual(
+      [
+        'CreateJobsTables1763800000000',
+        'CreateJobsTablesBillingJobs1763800000000',
+        'FairClaimIndex1796126400000',
+        'FairClaimIndexBillingJobs1796126400000',
+        'DashboardIndexes1796133600000',
+        'DashboardIndexesBillingJobs1796133600000',
+        'HotPathIndexes1763900000000',
+        'HotPathIndexesBillingJobs1763900000000',
+      ].sort(),
+    );
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
       'jobs',

@@ -4,7 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
-import { JobsModule } from 'nestjs-tenant-jobs';
+import { JobsDashboardModule, JobsModule } from 'nestjs-tenant-jobs';
 import { AccountsModule } from './accounts/accounts.module';
 import { AccountsResolver } from './accounts/accounts.resolver';
 import { ActiveAccountsSource } from './accounts/active-accounts.source';
@@ -19,6 +19,8 @@ import { InvoicesModule } from './invoices/invoices.module';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { MailerModule } from './mailer/mailer.module';
 import { OrdersModule } from './orders/orders.module';
+import { AccountDashboardGuard } from './dashboard/account-dashboard.guard';
+import { AdminTokenGuard } from './dashboard/admin-token.guard';
 
 export interface AppModuleOptions {
   /** `postgres://…` URL of the app's database. Migrations (the jobs library's and the app's) run at startup. */
@@ -64,6 +66,13 @@ export class AppModule {
         InvoicesModule,
         DigestModule,
         JobsApiModule,
+        // The jobs dashboard: every job for admins, and each account's own jobs for the account.
+        JobsDashboardModule.forRoot({ path: '/admin/jobs', guard: AdminTokenGuard }),
+        JobsDashboardModule.forRoot({
+          path: '/account/jobs',
+          guard: AccountDashboardGuard,
+          scope: 'account',
+        }),
       ],
       controllers: [AppController],
       providers: [

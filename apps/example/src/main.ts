@@ -2,6 +2,7 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { relative, resolve } from 'node:path';
 import { AppModule } from './app.module';
+import { adminToken } from './dashboard/admin-token.guard';
 import { EmbeddedPostgresServer, startEmbeddedPostgres } from './database/embedded-postgres';
 
 const logger = new Logger('Bootstrap');
@@ -38,6 +39,10 @@ async function bootstrap(): Promise<void> {
 
   const url = `http://localhost:${port}`;
   logger.log(`Shop example listening on ${url}`);
+  logger.log(
+    `Jobs dashboard: ${url}/admin/jobs?token=${adminToken() === 'dev-admin-token' ? 'dev-admin-token' : '<ADMIN_TOKEN>'}\n` +
+      `  Account view: ${url}/account/jobs?account_id=<account id>`,
+  );
   logger.log(
     `Try it:\n  curl -s ${url}/\n` +
       `  curl -s -X POST ${url}/accounts -H 'content-type: application/json' -d '{"name":"Acme"}'`,

@@ -77,3 +77,13 @@ export {
   WorkerShutdownError,
 } from './errors';
 export type { JobsSchemaProblem, PayloadFieldError } from './errors';
+
+// The dashboard
+export { JobsDashboardModule } from './dashboard/jobs-dashboard.module';
+export { JOBS_DASHBOARD_MODULE_OPTIONS } from './dashboard/jobs-dashboard.module-definition';
+export { InvalidDashboardOptionsError } from './dashboard/invalid-dashboard-options.error';
+export type {
+  DashboardScope,
+  JobsDashboardModuleOptions,
+  JobsDashboardMountOptions,
+} from './dashboard/jobs-dashboard.options';

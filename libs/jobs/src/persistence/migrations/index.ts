@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { createJobsTablesMigration } from './create-jobs-tables.migration';
 import { hotPathIndexesMigration } from './hot-path-indexes.migration';
 import { fairClaimIndexMigration } from './fair-claim-index.migration';
+import { dashboardIndexesMigration } from './dashboard-indexes.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -12,6 +13,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     createJobsTablesMigration(schema),
     hotPathIndexesMigration(schema),
     fairClaimIndexMigration(schema),
+    dashboardIndexesMigration(schema),
   ];
 }
 

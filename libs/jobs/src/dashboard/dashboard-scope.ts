@@ -1,0 +1,58 @@
+import { ForbiddenException, Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import type { JobRecord } from '../interfaces';
+import { DASHBOARD_MOUNT } from './dashboard.constants';
+import { DashboardInternals } from './dashboard-internals';
+import type { DashboardMount } from './dashboard-mount';
+import { InvalidDashboardOptionsError } from './invalid-dashboard-options.error';
+
+/**
+ * Which account a request may see. With `scope: 'all'` every account; with `scope: 'account'` only the
+ * current CLS account (`tenant.clsKey`, set by the app's ClsModule middleware or guard), and a request
+ * with none is refused: the scoped dashboard fails closed.
+ */
+@Injectable()
+export class DashboardScope implements OnModuleInit {
+  private clsKey: string | undefined;
+
+  constructor(
+    @Inject(DASHBOARD_MOUNT) private readonly mount: DashboardMount,
+    private readonly internals: DashboardInternals,
+    private readonly cls: ClsService,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.mount.scope !== 'account') return;
+    this.internals.onModuleInit();
+    this.clsKey = this.internals.options.tenant?.clsKey;
+    if (!this.clsKey) {
+      throw new InvalidDashboardOptionsError(
+        'scope',
+        "is 'account' but JobsModule has no tenant option: set tenant.clsKey in JobsModule.forRoot, " +
+          "or use scope: 'all'.",
+      );
+    }
+  }
+
+  /** `true` in the account-scoped mode. */
+  get scoped(): boolean {
+    return this.mount.scope === 'account';
+  }
+
+  /** The account every query is limited to, or `undefined` for all; throws 403 when scoped without one. */
+  accountId(): string | undefined {
+    if (!this.clsKey) return undefined;
+    const value: unknown = this.cls.isActive() ? this.cls.get(this.clsKey) : undefined;
+    if (value === undefined || value === null || value === '') {
+      throw new ForbiddenException(
+        `This dashboard shows one account's jobs, and the request has none (CLS key "${this.clsKey}").`,
+      );
+    }
+    return String(value);
+  }
+
+  /** Whether the request may see `job` (a job of another account is "not found"). */
+  allows(job: JobRecord, accountId: string | undefined): boolean {
+    return accountId === undefined || job.accountId === accountId;
+  }
+}
