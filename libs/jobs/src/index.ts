@@ -35,6 +35,7 @@ export type {
   BulkJob,
   EnqueueOptions,
   FailedJobsFilter,
+  OperationScope,
   FailedJobsPage,
   FinishedJobState,
   JobClass,

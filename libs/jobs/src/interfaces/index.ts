@@ -11,6 +11,7 @@ export type { HandlerInvoker, InvokedJob } from './job-invoker.interface';
 export type { JobOptions } from './job-options.interface';
 export type {
   FailedJobsFilter,
+  OperationScope,
   FailedJobsPage,
   FinishedJobState,
   PurgeOptions,
