@@ -96,6 +96,7 @@ describe('the enqueue and operations boundary', () => {
       [{ priority: 2 ** 31 }, /"priority"/],
       [{ priority: 1e20 }, /"priority"/],
       [{ maxAttempts: 2 ** 31 }, /"maxAttempts"/],
+      [{ oncePerTick: 'cron\u0000' }, /"oncePerTick"/],
     ];
     for (const [options, message] of cases) {
       const error = await free({ n: 1 }, options).catch((e: unknown) => e);

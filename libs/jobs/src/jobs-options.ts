@@ -8,6 +8,7 @@ import type {
   RetentionOptions,
 } from './interfaces';
 import type { BackoffOptions } from './interfaces/backoff.interface';
+import { checkDelayMs, checkInt4, checkName, checkPositiveInt4, checkTimerMs } from './values';
 
 /** Options with every default filled in; what the rest of the library reads. */
 export interface ResolvedJobsOptions {
@@ -133,14 +134,16 @@ function validate(o: ResolvedJobsOptions): void {
       fail('tenant.resolver', 'must be a class or an object with a resolve(accountId) method.');
     }
   }
+  // Range checks (values/): integers PostgreSQL stores, and delays Node's timers can hold (at most
+  // 2^31 - 1 ms: a 30-day retention interval used to fire thousands of times a second).
   const w = o.worker;
-  positiveInt('worker.concurrency', w.concurrency);
-  if (w.prefetch !== undefined) nonNegativeInt('worker.prefetch', w.prefetch);
-  positiveInt('worker.pollIntervalMs', w.pollIntervalMs);
-  positiveInt('worker.leaseMs', w.leaseMs);
-  positiveInt('worker.heartbeatIntervalMs', w.heartbeatIntervalMs);
-  positiveInt('worker.rescueIntervalMs', w.rescueIntervalMs);
-  nonNegativeInt('worker.shutdownTimeoutMs', w.shutdownTimeoutMs);
+  check('worker.concurrency', checkPositiveInt4(w.concurrency));
+  if (w.prefetch !== undefined) check('worker.prefetch', checkInt4(w.prefetch, { min: 0 }));
+  check('worker.pollIntervalMs', checkTimerMs(w.pollIntervalMs));
+  check('worker.leaseMs', checkTimerMs(w.leaseMs));
+  check('worker.heartbeatIntervalMs', checkTimerMs(w.heartbeatIntervalMs));
+  check('worker.rescueIntervalMs', checkTimerMs(w.rescueIntervalMs));
+  check('worker.shutdownTimeoutMs', checkTimerMs(w.shutdownTimeoutMs, { min: 0 }));
   if (w.heartbeatIntervalMs >= w.leaseMs) {
     fail(
       'worker.heartbeatIntervalMs',
@@ -154,9 +157,14 @@ function validate(o: ResolvedJobsOptions): void {
   ) {
     fail('worker.queues', `must be a non-empty array of queue names, or ['*'] for every queue.`);
   }
-  positiveInt('defaults.maxAttempts', o.defaults.maxAttempts);
+  w.queues.forEach((q, i) => q !== '*' && check(`worker.queues[${i}]`, checkName(q, 'queue')));
+  check('defaults.queue', checkName(o.defaults.queue, 'queue'));
+  check('defaults.maxAttempts', checkPositiveInt4(o.defaults.maxAttempts));
   if (!Number.isInteger(o.defaults.priority)) fail('defaults.priority', 'must be an integer.');
-  if (o.defaults.timeoutMs !== undefined) positiveInt('defaults.timeoutMs', o.defaults.timeoutMs);
+  check('defaults.priority', checkInt4(o.defaults.priority));
+  if (o.defaults.timeoutMs !== undefined) {
+    check('defaults.timeoutMs', checkTimerMs(o.defaults.timeoutMs));
+  }
   validateBackoff('defaults.backoff', o.defaults.backoff);
   positiveInt('maxPayloadBytes', o.maxPayloadBytes);
   if (o.invoker !== undefined && typeof o.invoker !== 'function') {
@@ -166,9 +174,11 @@ function validate(o: ResolvedJobsOptions): void {
     );
   }
   if (o.retention) {
-    for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const)
+    for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const) {
       nonNegativeInt(`retention.${key}`, o.retention[key]);
-    positiveInt('retention.intervalMs', o.retention.intervalMs);
+      check(`retention.${key}`, checkDelayMs(o.retention[key]));
+    }
+    check('retention.intervalMs', checkTimerMs(o.retention.intervalMs));
   }
 }
 
@@ -192,7 +202,9 @@ export function validateBackoff(path: string, b: BackoffOptions): void {
     );
   }
   if (b.baseMs !== undefined) nonNegativeInt(`${path}.baseMs`, b.baseMs);
+  if (b.baseMs !== undefined) check(`${path}.baseMs`, checkDelayMs(b.baseMs));
   if (b.maxMs !== undefined) nonNegativeInt(`${path}.maxMs`, b.maxMs);
+  if (b.maxMs !== undefined) check(`${path}.maxMs`, checkDelayMs(b.maxMs));
   if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1))
     fail(`${path}.jitter`, 'must be between 0 and 1.');
 }
@@ -204,6 +216,11 @@ function positiveInt(path: string, v: number): void {
 function nonNegativeInt(path: string, v: number): void {
   if (!Number.isInteger(v) || v < 0)
     fail(path, `must be a non-negative integer, got ${String(v)}.`);
+}
+
+/** Fails with `problem` (from a `values/` check) when there is one. */
+function check(option: string, problem: string | undefined): void {
+  if (problem !== undefined) fail(option, problem);
 }
 
 function fail(option: string, problem: string): never {

@@ -33,6 +33,11 @@ export class EnqueuePipeline {
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
   ) {}
 
+  /** The registered name of `job` (throws `JobDefinitionError` for a class that is not a job). */
+  nameOf(job: JobClass<unknown>): string {
+    return this.registry.forType(job).name;
+  }
+
   /** Enqueues `items` of `job`, inside `manager`'s transaction when given. */
   async enqueue<P>(
     job: JobClass<P>,

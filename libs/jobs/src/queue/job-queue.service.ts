@@ -177,6 +177,7 @@ export class JobQueueService {
       oncePerTick,
       (m) => this.pipeline.enqueue(job, items, m),
       manager ?? ambientEntityManager(),
+      this.pipeline.nameOf(job),
     );
   }
 }
