@@ -10,6 +10,7 @@ import { Type } from 'class-transformer';
 import { ClsService } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import {
+  EnqueueFailedError,
   InvalidAccountIdError,
   InvalidArgumentError,
   InvalidEnqueueOptionsError,
@@ -19,7 +20,7 @@ import {
   JobQueueService,
   MissingTenantError,
 } from 'nestjs-tenant-jobs';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, TestDatabase, withClient } from './support/database';
 import { createJobsApp } from './support/jobs-app';
 
 const CLS_KEY = 'accountId';
@@ -242,5 +243,45 @@ describe('the enqueue and operations boundary', () => {
     await expect(jobs.listFailed({ accountId: { id: 1 } as never })).rejects.toBeInstanceOf(
       InvalidAccountIdError,
     );
+  });
+});
+
+describe('bounded waits on the enqueue side (#7)', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  let jobs: JobQueueService;
+  const LOCK_TIMEOUT_MS = 300;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [TreeJob],
+      jobs: { worker: { enabled: false }, database: { lockTimeoutMs: LOCK_TIMEOUT_MS } },
+    });
+    jobs = app.get(JobQueueService);
+    await jobs.performLater(TreeJob, { name: 'warm-up' }); // the pool's first connection
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('an enqueue blocked by a lock on jobs.jobs fails within lockTimeoutMs with a retryable EnqueueFailedError', async () => {
+    await withClient(db.url, async (locker) => {
+      await locker.query('begin');
+      await locker.query('lock table jobs.jobs in access exclusive mode');
+      const started = Date.now();
+      const error = await jobs.performLater(TreeJob, { name: 'blocked' }).catch((e: unknown) => e);
+      const waited = Date.now() - started;
+      await locker.query('rollback');
+      expect(error).toBeInstanceOf(EnqueueFailedError);
+      expect((error as EnqueueFailedError).retryable).toBe(true);
+      expect(waited).toBeGreaterThanOrEqual(LOCK_TIMEOUT_MS - 50);
+      expect(waited).toBeLessThan(LOCK_TIMEOUT_MS + 2_000);
+    });
+    // Once the lock is gone the same enqueue goes through: retrying was the right call.
+    await expect(jobs.performLater(TreeJob, { name: 'after' })).resolves.toMatch(/^\d+$/);
   });
 });

@@ -27,6 +27,7 @@ describe('resolveJobsOptions', () => {
       schema: 'jobs',
       runMigrations: false,
       connection: undefined,
+      database: { statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, poolSize: 5 },
       tenant: undefined,
       worker: {
         enabled: true,
@@ -106,6 +107,7 @@ describe('resolveJobsOptions', () => {
         schema: 'my_jobs',
         runMigrations: true,
         connection: { host: 'queue-db', database: 'queue', ssl: true },
+        database: { statementTimeoutMs: 0, lockTimeoutMs: 1_000, poolSize: 2 },
         tenant: { clsKey: 'accountId', resolver, accountClsKey: 'account' },
         worker: {
           enabled: false,
@@ -284,6 +286,9 @@ describe('resolveJobsOptions', () => {
       ['worker.queues[1]', { worker: { queues: ['a', 'b\n'] } }, 'control characters'],
       ['retention.completedMs', { retention: { completedMs: 1e16 } }, 'at most 3155760000000'],
       ['defaults.backoff.maxMs', { defaults: { backoff: { maxMs: 1e16 } } }, 'at most'],
+      ['database.lockTimeoutMs', { database: { lockTimeoutMs: -1 } }, 'non-negative integer'],
+      ['database.statementTimeoutMs', { database: { statementTimeoutMs: 2 ** 31 } }, 'at most'],
+      ['database.poolSize', { database: { poolSize: 0 } }, 'positive integer, got 0'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

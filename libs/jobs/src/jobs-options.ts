@@ -2,6 +2,7 @@ import type { PoolConfig } from 'pg';
 import { InvalidJobsOptionsError } from './errors';
 import type { Type } from '@nestjs/common';
 import type {
+  DatabaseOptions,
   HandlerInvoker,
   JobsModuleOptions,
   RecurringModuleOptions,
@@ -16,6 +17,7 @@ export interface ResolvedJobsOptions {
   runMigrations: boolean;
   /** The worker pool's settings; `undefined`: the DataSource's. A connection string becomes `{ connectionString }`. */
   connection: PoolConfig | undefined;
+  database: Required<DatabaseOptions>;
   tenant: JobsModuleOptions['tenant'];
   worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch'>> & {
     /** `undefined`: adaptive. */
@@ -44,6 +46,12 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
   jitter: 0.1,
 };
 
+export const DEFAULT_DATABASE: Required<DatabaseOptions> = {
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 5_000,
+  poolSize: 5,
+};
+
 export const DEFAULT_RETENTION: Required<RetentionOptions> = {
   completedMs: 86_400_000,
   failedMs: 2_592_000_000,
@@ -61,6 +69,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
     schema: options.schema ?? 'jobs',
     runMigrations: options.runMigrations ?? false,
     connection: resolveConnection(options.connection),
+    database: { ...DEFAULT_DATABASE, ...definedOnly(options.database) },
     tenant: options.tenant,
     worker: {
       enabled: worker.enabled ?? true,
@@ -136,6 +145,10 @@ function validate(o: ResolvedJobsOptions): void {
   }
   // Range checks (values/): integers PostgreSQL stores, and delays Node's timers can hold (at most
   // 2^31 - 1 ms: a 30-day retention interval used to fire thousands of times a second).
+  // PostgreSQL takes both settings as int4 milliseconds; 0 leaves them to the server.
+  check('database.statementTimeoutMs', checkTimerMs(o.database.statementTimeoutMs, { min: 0 }));
+  check('database.lockTimeoutMs', checkTimerMs(o.database.lockTimeoutMs, { min: 0 }));
+  check('database.poolSize', checkInt4(o.database.poolSize, { min: 1, max: 1_000 }));
   const w = o.worker;
   check('worker.concurrency', checkPositiveInt4(w.concurrency));
   if (w.prefetch !== undefined) check('worker.prefetch', checkInt4(w.prefetch, { min: 0 }));

@@ -19,6 +19,7 @@ export type {
 } from './job-queries.interface';
 export type { JobErrorRecord, JobRecord, JobState } from './job-record.interface';
 export type {
+  DatabaseOptions,
   JobDefaults,
   JobsModuleOptions,
   RecurringModuleOptions,
