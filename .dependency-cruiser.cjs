@@ -34,10 +34,11 @@ module.exports = {
     },
     {
       name: 'root-options-below-everything',
-      comment: 'Options and constants at the root are read by every folder: they import leaves only.',
+      comment:
+        'Options and constants at the root are read by every folder: they import leaves only (and the pure checks of values/).',
       severity: 'error',
       from: { path: `${src}/(jobs-options|jobs\\.constants|jobs\\.internal-constants)\\.ts$` },
-      to: { path: `${src}/`, pathNot: `${src}/(errors|interfaces)/` },
+      to: { path: `${src}/`, pathNot: `${src}/(errors|interfaces|values)/` },
     },
     forbid(
       'foundations-below-the-queue',

@@ -251,6 +251,14 @@ describe('schedule validation at startup', () => {
     expect((await startupError([TickJob], {}, false))?.message).toMatch(
       /import ScheduleModule.forRoot\(\)/,
     );
+
+    // Hardening #6: a schedule key is stored in every tick record, so it must be a storable name.
+    @Recurring({ cron: '0 * * * *', key: 'nightly\u0000' })
+    @Job({ name: 'bad.key', tenant: 'none' })
+    class BadKey implements JobHandler<unknown> {
+      perform(): void {}
+    }
+    expect((await startupError([BadKey]))?.message).toMatch(/job "bad.key": key .*U\+0000/);
   });
 
   it('takes schedules from module options too', async () => {

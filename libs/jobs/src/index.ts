@@ -6,6 +6,7 @@ export { JOBS_MODULE_OPTIONS } from './jobs.module-definition';
 export type { JobsModuleExtras } from './jobs.module-definition';
 export { JOB_ID_CLS_KEY } from './jobs.constants';
 export type {
+  DatabaseOptions,
   JobDefaults,
   JobsModuleOptions,
   RecurringModuleOptions,
@@ -35,6 +36,7 @@ export type {
   BulkJob,
   EnqueueOptions,
   FailedJobsFilter,
+  OperationScope,
   FailedJobsPage,
   FinishedJobState,
   JobClass,

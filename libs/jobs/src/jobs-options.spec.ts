@@ -19,12 +19,15 @@ function thrown(fn: () => unknown): InvalidJobsOptionsError {
   throw new Error('expected an InvalidJobsOptionsError, nothing was thrown');
 }
 
+const DAY = 86_400_000;
+
 describe('resolveJobsOptions', () => {
   describe('defaults', () => {
     const expected = {
       schema: 'jobs',
       runMigrations: false,
       connection: undefined,
+      database: { statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, poolSize: 5 },
       tenant: undefined,
       worker: {
         enabled: true,
@@ -123,6 +126,7 @@ describe('resolveJobsOptions', () => {
         schema: 'my_jobs',
         runMigrations: true,
         connection: { host: 'queue-db', database: 'queue', ssl: true },
+        database: { statementTimeoutMs: 0, lockTimeoutMs: 1_000, poolSize: 2 },
         tenant: { clsKey: 'accountId', resolver, accountClsKey: 'account' },
         worker: {
           enabled: false,
@@ -286,6 +290,25 @@ describe('resolveJobsOptions', () => {
       ['retention.cancelledMs', { retention: { cancelledMs: NaN } }, 'non-negative integer'],
       ['retention.intervalMs', { retention: { intervalMs: 0 } }, 'positive integer, got 0'],
       ['invoker', { invoker: {} as never }, 'must be a class (a subclass of JobInvoker)'],
+      // Hardening #6: timers above 2^31 - 1 ms fire at once; integers must fit PostgreSQL's integer.
+      ['defaults.timeoutMs', { defaults: { timeoutMs: 30 * DAY } }, 'at most 2147483647'],
+      ['defaults.timeoutMs', { defaults: { timeoutMs: NaN } }, 'positive integer, got NaN'],
+      ['retention.intervalMs', { retention: { intervalMs: 30 * DAY } }, 'at most 2147483647'],
+      ['worker.pollIntervalMs', { worker: { pollIntervalMs: 2 ** 31 } }, 'at most 2147483647'],
+      ['worker.leaseMs', { worker: { leaseMs: 30 * DAY } }, 'at most 2147483647'],
+      ['worker.rescueIntervalMs', { worker: { rescueIntervalMs: 2 ** 40 } }, 'at most'],
+      ['worker.shutdownTimeoutMs', { worker: { shutdownTimeoutMs: 2 ** 31 } }, 'at most'],
+      ['worker.concurrency', { worker: { concurrency: 2 ** 31 } }, 'at most 2147483647'],
+      ['defaults.maxAttempts', { defaults: { maxAttempts: 1e20 } }, 'at most 2147483647'],
+      ['defaults.priority', { defaults: { priority: 2 ** 31 } }, 'at most 2147483647'],
+      ['defaults.queue', { defaults: { queue: 'mail\u0000' } }, 'U+0000'],
+      ['defaults.queue', { defaults: { queue: '' } }, 'non-empty string'],
+      ['worker.queues[1]', { worker: { queues: ['a', 'b\n'] } }, 'control characters'],
+      ['retention.completedMs', { retention: { completedMs: 1e16 } }, 'at most 3155760000000'],
+      ['defaults.backoff.maxMs', { defaults: { backoff: { maxMs: 1e16 } } }, 'at most'],
+      ['database.lockTimeoutMs', { database: { lockTimeoutMs: -1 } }, 'non-negative integer'],
+      ['database.statementTimeoutMs', { database: { statementTimeoutMs: 2 ** 31 } }, 'at most'],
+      ['database.poolSize', { database: { poolSize: 0 } }, 'positive integer, got 0'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

@@ -2,12 +2,14 @@ import type { PoolConfig } from 'pg';
 import { InvalidJobsOptionsError } from './errors';
 import type { Type } from '@nestjs/common';
 import type {
+  DatabaseOptions,
   HandlerInvoker,
   JobsModuleOptions,
   RecurringModuleOptions,
   RetentionOptions,
 } from './interfaces';
 import type { BackoffOptions } from './interfaces/backoff.interface';
+import { checkDelayMs, checkInt4, checkName, checkPositiveInt4, checkTimerMs } from './values';
 
 /** Options with every default filled in; what the rest of the library reads. */
 export interface ResolvedJobsOptions {
@@ -15,6 +17,7 @@ export interface ResolvedJobsOptions {
   runMigrations: boolean;
   /** The worker pool's settings; `undefined`: the DataSource's. A connection string becomes `{ connectionString }`. */
   connection: PoolConfig | undefined;
+  database: Required<DatabaseOptions>;
   tenant: JobsModuleOptions['tenant'];
   worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch' | 'fairness'>> & {
     /** Resolved: `'account'` by default when tenants are configured. */
@@ -45,6 +48,12 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
   jitter: 0.1,
 };
 
+export const DEFAULT_DATABASE: Required<DatabaseOptions> = {
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 5_000,
+  poolSize: 5,
+};
+
 export const DEFAULT_RETENTION: Required<RetentionOptions> = {
   completedMs: 86_400_000,
   failedMs: 2_592_000_000,
@@ -62,6 +71,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
     schema: options.schema ?? 'jobs',
     runMigrations: options.runMigrations ?? false,
     connection: resolveConnection(options.connection),
+    database: { ...DEFAULT_DATABASE, ...definedOnly(options.database) },
     tenant: options.tenant,
     worker: {
       enabled: worker.enabled ?? true,
@@ -136,14 +146,20 @@ function validate(o: ResolvedJobsOptions): void {
       fail('tenant.resolver', 'must be a class or an object with a resolve(accountId) method.');
     }
   }
+  // Range checks (values/): integers PostgreSQL stores, and delays Node's timers can hold (at most
+  // 2^31 - 1 ms: a 30-day retention interval used to fire thousands of times a second).
+  // PostgreSQL takes both settings as int4 milliseconds; 0 leaves them to the server.
+  check('database.statementTimeoutMs', checkTimerMs(o.database.statementTimeoutMs, { min: 0 }));
+  check('database.lockTimeoutMs', checkTimerMs(o.database.lockTimeoutMs, { min: 0 }));
+  check('database.poolSize', checkInt4(o.database.poolSize, { min: 1, max: 1_000 }));
   const w = o.worker;
-  positiveInt('worker.concurrency', w.concurrency);
-  if (w.prefetch !== undefined) nonNegativeInt('worker.prefetch', w.prefetch);
-  positiveInt('worker.pollIntervalMs', w.pollIntervalMs);
-  positiveInt('worker.leaseMs', w.leaseMs);
-  positiveInt('worker.heartbeatIntervalMs', w.heartbeatIntervalMs);
-  positiveInt('worker.rescueIntervalMs', w.rescueIntervalMs);
-  nonNegativeInt('worker.shutdownTimeoutMs', w.shutdownTimeoutMs);
+  check('worker.concurrency', checkPositiveInt4(w.concurrency));
+  if (w.prefetch !== undefined) check('worker.prefetch', checkInt4(w.prefetch, { min: 0 }));
+  check('worker.pollIntervalMs', checkTimerMs(w.pollIntervalMs));
+  check('worker.leaseMs', checkTimerMs(w.leaseMs));
+  check('worker.heartbeatIntervalMs', checkTimerMs(w.heartbeatIntervalMs));
+  check('worker.rescueIntervalMs', checkTimerMs(w.rescueIntervalMs));
+  check('worker.shutdownTimeoutMs', checkTimerMs(w.shutdownTimeoutMs, { min: 0 }));
   if (w.heartbeatIntervalMs >= w.leaseMs) {
     fail(
       'worker.heartbeatIntervalMs',
@@ -158,9 +174,14 @@ function validate(o: ResolvedJobsOptions): void {
   ) {
     fail('worker.queues', `must be a non-empty array of queue names, or ['*'] for every queue.`);
   }
-  positiveInt('defaults.maxAttempts', o.defaults.maxAttempts);
+  w.queues.forEach((q, i) => q !== '*' && check(`worker.queues[${i}]`, checkName(q, 'queue')));
+  check('defaults.queue', checkName(o.defaults.queue, 'queue'));
+  check('defaults.maxAttempts', checkPositiveInt4(o.defaults.maxAttempts));
   if (!Number.isInteger(o.defaults.priority)) fail('defaults.priority', 'must be an integer.');
-  if (o.defaults.timeoutMs !== undefined) positiveInt('defaults.timeoutMs', o.defaults.timeoutMs);
+  check('defaults.priority', checkInt4(o.defaults.priority));
+  if (o.defaults.timeoutMs !== undefined) {
+    check('defaults.timeoutMs', checkTimerMs(o.defaults.timeoutMs));
+  }
   validateBackoff('defaults.backoff', o.defaults.backoff);
   positiveInt('maxPayloadBytes', o.maxPayloadBytes);
   if (o.invoker !== undefined && typeof o.invoker !== 'function') {
@@ -170,9 +191,11 @@ function validate(o: ResolvedJobsOptions): void {
     );
   }
   if (o.retention) {
-    for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const)
+    for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const) {
       nonNegativeInt(`retention.${key}`, o.retention[key]);
-    positiveInt('retention.intervalMs', o.retention.intervalMs);
+      check(`retention.${key}`, checkDelayMs(o.retention[key]));
+    }
+    check('retention.intervalMs', checkTimerMs(o.retention.intervalMs));
   }
 }
 
@@ -206,7 +229,9 @@ export function validateBackoff(path: string, b: BackoffOptions): void {
     );
   }
   if (b.baseMs !== undefined) nonNegativeInt(`${path}.baseMs`, b.baseMs);
+  if (b.baseMs !== undefined) check(`${path}.baseMs`, checkDelayMs(b.baseMs));
   if (b.maxMs !== undefined) nonNegativeInt(`${path}.maxMs`, b.maxMs);
+  if (b.maxMs !== undefined) check(`${path}.maxMs`, checkDelayMs(b.maxMs));
   if (b.jitter !== undefined && !(b.jitter >= 0 && b.jitter <= 1))
     fail(`${path}.jitter`, 'must be between 0 and 1.');
 }
@@ -218,6 +243,11 @@ function positiveInt(path: string, v: number): void {
 function nonNegativeInt(path: string, v: number): void {
   if (!Number.isInteger(v) || v < 0)
     fail(path, `must be a non-negative integer, got ${String(v)}.`);
+}
+
+/** Fails with `problem` (from a `values/` check) when there is one. */
+function check(option: string, problem: string | undefined): void {
+  if (problem !== undefined) fail(option, problem);
 }
 
 function fail(option: string, problem: string): never {

@@ -324,6 +324,36 @@ describe('JobsExplorer', () => {
     );
   });
 
+  it.each([
+    ['timeoutMs', { timeoutMs: 0 }, 'positive integer, got 0'],
+    ['timeoutMs', { timeoutMs: -1 }, 'positive integer, got -1'],
+    ['timeoutMs', { timeoutMs: NaN }, 'positive integer, got NaN'],
+    ['timeoutMs', { timeoutMs: 30 * 86_400_000 }, 'at most 2147483647'],
+    ['maxAttempts', { maxAttempts: 2 ** 31 }, 'at most 2147483647'],
+    ['priority', { priority: 1e20 }, 'at most 2147483647'],
+    ['priority', { priority: 0.5 }, 'must be an integer'],
+    ['queue', { queue: 'q\u0000' }, 'U+0000'],
+    ['queue', { queue: '*' }, 'must not be "*"'],
+  ])('refuses @Job %s out of range (%j) at startup', async (option, extra, problem) => {
+    @Job({ name: 'bad.range', ...extra })
+    class BadRangeJob implements JobHandler {
+      perform(): void {}
+    }
+    const error = await exploreError([BadRangeJob]);
+    expect(error.message).toContain(`@Job "bad.range" (BadRangeJob): ${option} `);
+    expect(error.message).toContain(problem);
+  });
+
+  it('refuses a @Job name PostgreSQL cannot store, printing it escaped', async () => {
+    @Job({ name: 'bad\u0000name' })
+    class NulNameJob implements JobHandler {
+      perform(): void {}
+    }
+    const error = await exploreError([NulNameJob]);
+    expect(error.message).toContain('@Job "bad\\u0000name" (NulNameJob): name ');
+    expect(error.message).not.toContain('\u0000');
+  });
+
   it('refuses an invalid @Job backoff, naming the job', async () => {
     @Job({ name: 'bad.backoff', backoff: { jitter: 2 } })
     class BadBackoffJob implements JobHandler {

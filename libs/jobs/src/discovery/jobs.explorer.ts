@@ -7,6 +7,7 @@ import type { JobHandler, JobOptions } from '../interfaces';
 import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../jobs-options';
 import type { JobDefinition } from './job-definition';
 import { JobRegistry } from './job.registry';
+import { checkInt4, checkName, checkPositiveInt4, checkTimerMs, describeValue } from '../values';
 
 /**
  * Finds every `@Job` provider in the application at module init, whether registered as a class,
@@ -53,16 +54,33 @@ export class JobsExplorer implements OnModuleInit {
     );
   }
 
+  /**
+   * Resolves one `@Job`'s options against the module defaults, range-checked here at startup so a bad
+   * setting stops the app instead of failing every enqueue or firing every timer at once: a name and a
+   * queue the jobs table stores and indexes (`checkName`), `maxAttempts` and `priority` that are
+   * PostgreSQL integers, and a `timeoutMs` that is a Node timer (1 to 2^31 − 1 ms: a 30-day timeout
+   * used to time every attempt out at once; 0, -1 and NaN used to be accepted).
+   */
   private define(type: Type<unknown>, o: JobOptions, instance: JobHandler): JobDefinition {
     const d = this.options.defaults;
     if (typeof o.name !== 'string' || o.name.length === 0) {
       throw new JobDefinitionError(`@Job on ${type.name} needs a non-empty name.`);
     }
-    if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
+    const fail = (option: string, problem: string | undefined): void => {
+      if (problem === undefined) return;
+      // describeValue quotes the name as JSON, so a name holding U+0000 prints escaped.
       throw new JobDefinitionError(
-        `@Job "${o.name}" (${type.name}): maxAttempts must be a positive integer.`,
+        `@Job ${describeValue(o.name)} (${type.name}): ${option} ${problem}`,
       );
+    };
+    fail('name', checkName(o.name, 'jobName'));
+    if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
+      fail('maxAttempts', 'must be a positive integer.');
     }
+    if (o.maxAttempts !== undefined) fail('maxAttempts', checkPositiveInt4(o.maxAttempts));
+    if (o.priority !== undefined) fail('priority', checkInt4(o.priority));
+    if (o.queue !== undefined) fail('queue', checkName(o.queue, 'queue'));
+    if (o.timeoutMs !== undefined) fail('timeoutMs', checkTimerMs(o.timeoutMs));
     if (o.backoff) validateBackoff(`@Job "${o.name}" backoff`, o.backoff);
     return {
       name: o.name,

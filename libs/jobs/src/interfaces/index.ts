@@ -11,6 +11,7 @@ export type { HandlerInvoker, InvokedJob } from './job-invoker.interface';
 export type { JobOptions } from './job-options.interface';
 export type {
   FailedJobsFilter,
+  OperationScope,
   FailedJobsPage,
   FinishedJobState,
   PurgeOptions,
@@ -18,6 +19,7 @@ export type {
 } from './job-queries.interface';
 export type { JobErrorRecord, JobRecord, JobState } from './job-record.interface';
 export type {
+  DatabaseOptions,
   JobDefaults,
   JobsModuleOptions,
   RecurringModuleOptions,

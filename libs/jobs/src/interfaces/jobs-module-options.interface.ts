@@ -52,6 +52,30 @@ export interface WorkerOptions {
   fairness?: 'account' | false;
 }
 
+/**
+ * Bounds on every statement the library sends on its own connections (the worker's pool and the queue's
+ * pool for enqueues and operations outside a transaction), set as session settings when each connection
+ * opens: a locked table or a stuck server then costs a bounded wait and a typed error
+ * (`EnqueueFailedError` with `retryable: true` for an enqueue; for the worker, a retry of the same
+ * statement), never a hang. Inside a caller's transaction (`manager`, or an ambient
+ * `@nestjs-cls/transactional` one) the statement runs on the caller's connection, under its settings.
+ * `0` leaves a setting to the server (its own or the role's default, often "no limit").
+ */
+export interface DatabaseOptions {
+  /** PostgreSQL `statement_timeout` of the library's connections, in ms. Default `30_000`. */
+  statementTimeoutMs?: number;
+  /**
+   * PostgreSQL `lock_timeout` of the library's connections, in ms: how long a statement waits for a row
+   * or table lock (an `ACCESS EXCLUSIVE` lock of a migration, say) before failing. Default `5_000`.
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Connections of the queue's own pool (enqueues, look-ups and operations outside a caller's
+   * transaction), which connects like the DataSource (its public options). Default `5`.
+   */
+  poolSize?: number;
+}
+
 /** How long finished jobs are kept. The worker deletes older ones on a schedule. */
 export interface RetentionOptions {
   /** Keep completed jobs this long. Default `86_400_000` (1 day). */
@@ -96,10 +120,12 @@ export interface JobsModuleOptions {
    * Where the worker's own connections go: a `postgres://` connection string or a `pg` `PoolConfig`.
    * For a direct (non-pooled) URL when the DataSource goes through PgBouncer in transaction mode (LISTEN
    * and the worker's session settings need a real session), or for a queue in a database of its own
-   * (then give the DataSource that database too: enqueues and look-ups use the DataSource). The pool
-   * size (`max`) is the worker's own (4). Default: the DataSource's connection settings (its `options`).
+   * (then give the DataSource that database too: enqueues and look-ups connect like the DataSource). The
+   * pool size (`max`) is the worker's own (4). Default: the DataSource's connection settings (its `options`).
    */
   connection?: string | PoolConfig;
+  /** Statement and lock timeouts of the library's connections, and the queue pool's size. Default: see `DatabaseOptions`. */
+  database?: DatabaseOptions;
   /** Tenant capture and re-entry. Default: none (all jobs global). */
   tenant?: TenantOptions;
   /** The worker. Default: enabled, concurrency 10, every queue. */

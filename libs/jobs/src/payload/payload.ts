@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError, ValidatorOptions } from 'class-validator';
 import type { JobDefinition } from '../discovery/job-definition';
 import { InvalidPayloadError, PayloadFieldError } from '../errors';
+import { toStorableJson } from '../values';
 
 /**
  * Transforms a plain payload into the job's payload class and validates it. Returns the instance `perform`
@@ -30,34 +31,36 @@ export async function toValidPayload(
 }
 
 /**
- * The JSON text stored for a payload. Throws when the payload cannot be represented as JSON exactly
- * (functions, bigint, cycles) or is larger than `maxBytes`.
+ * The JSON text stored for a payload, checked by `toStorableJson` in strict mode: it is returned only if
+ * the worker will read back exactly this payload and PostgreSQL's `jsonb` stores it. Throws
+ * `InvalidPayloadError` naming the path of the first problem (`$.items[3].sku`) otherwise: U+0000 or a
+ * lone surrogate in a string or key, a function, `undefined` in an array (an `undefined` property is
+ * simply left out), NaN or ±Infinity, a bigint, a
+ * Map or Set or other class instance (allowed only for jobs with a payload class, which rebuilds them),
+ * a cycle, more than 100 levels, or more than `maxBytes` of JSON (`maxPayloadBytes`). No payload
+ * (`undefined`) and `null` are stored as JSON `null`.
+ *
+ * Call it before `toValidPayload`: class-transformer and class-validator recurse without a bound and
+ * throw a raw `RangeError` on a cyclic or very deep payload, which this check refuses first.
  */
 export function serializePayload(
   definition: JobDefinition,
   payload: unknown,
   maxBytes: number,
+  fieldPrefix = '',
 ): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(payload ?? null);
-  } catch (error) {
-    throw new InvalidPayloadError(definition.name, [
-      { field: '(payload)', messages: [`is not JSON-serializable: ${(error as Error).message}`] },
-    ]);
-  }
-  const bytes = Buffer.byteLength(json ?? 'null');
-  if (bytes > maxBytes) {
-    throw new InvalidPayloadError(definition.name, [
-      {
-        field: '(payload)',
-        messages: [
-          `is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit (maxPayloadBytes); store large data elsewhere and pass its id`,
-        ],
-      },
-    ]);
-  }
-  return json ?? 'null';
+  const stored = toStorableJson(payload, {
+    mode: 'strict',
+    maxBytes,
+    limitName: 'maxPayloadBytes',
+    allowClassInstances: definition.payloadType !== undefined,
+    // `{ note: dto.note }` without a note: the key is left out and `payload.note` is undefined anyway.
+    allowUndefinedProperties: true,
+  });
+  if (stored.json !== undefined) return stored.json;
+  // `$.items[3].sku` → `items[3].sku`, `[2].items[3].sku` in a bulk; the whole payload → `(payload)`.
+  const field = `${fieldPrefix}${stored.path.slice(1)}`.replace(/^\./, '') || '(payload)';
+  throw new InvalidPayloadError(definition.name, [{ field, messages: [stored.problem] }]);
 }
 
 function flatten(errors: ValidationError[], prefix: string): PayloadFieldError[] {

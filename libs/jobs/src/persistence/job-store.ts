@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { FailedJobsFilter, FinishedJobState, JobRecord, QueueStateCount } from '../interfaces';
+import type { FinishedJobState, JobRecord, QueueStateCount } from '../interfaces';
 import type { NewJob } from './job-row';
 
 /**
@@ -34,7 +34,27 @@ export interface TickResult {
   enqueued: boolean;
 }
 
-/** Where jobs live, seen from the queue. Ids passed in are already known to look like job ids. */
+/**
+ * The accounts an operation may see: one account's id (its jobs only; global jobs and other accounts'
+ * jobs do not exist for it), or `null` for every account and the global jobs (system code, `allAccounts`).
+ * Stores apply it in the statement itself, never by filtering rows already read.
+ */
+export type AccountFilter = string | null;
+
+/** Failed-jobs query of `JobStore.listFailed`: the checked filter, the page size and the account filter. */
+export interface FailedJobsQuery {
+  name?: string;
+  queue?: string;
+  after?: string;
+  /** Already checked: 1–1,000. */
+  limit: number;
+  account: AccountFilter;
+}
+
+/**
+ * Where jobs live, seen from the queue. Ids passed in are already canonical job ids; every operation
+ * sees only the jobs its `AccountFilter` allows (another account's job is "not found").
+ */
 export interface JobStore {
   /**
    * Writes the jobs (all of one job) in one statement and returns the rows written, in order. A job whose
@@ -44,19 +64,23 @@ export interface JobStore {
   insert(jobs: readonly NewJob[], options?: InsertOptions): Promise<InsertedJob[]>;
   /** The unfinished jobs holding some of these unique keys. */
   findByUniqueKeys(keys: string[], manager?: EntityManager): Promise<InsertedJob[]>;
-  find(id: string): Promise<JobRecord | null>;
+  find(id: string, account: AccountFilter): Promise<JobRecord | null>;
   /** Sorted by queue, then state. */
-  countByState(): Promise<QueueStateCount[]>;
+  countByState(account: AccountFilter): Promise<QueueStateCount[]>;
   /** `false` when the job already finished or does not exist. */
-  cancel(id: string): Promise<boolean>;
+  cancel(id: string, account: AccountFilter): Promise<boolean>;
   /** `false` unless the job is `failed` or `cancelled`. */
-  retry(id: string): Promise<boolean>;
-  /** Newest first, at most `filter.limit` (already clamped). */
-  listFailed(filter: FailedJobsFilter & { limit: number }): Promise<JobRecord[]>;
+  retry(id: string, account: AccountFilter): Promise<boolean>;
+  /** Newest first, at most `query.limit`. */
+  listFailed(query: FailedJobsQuery): Promise<JobRecord[]>;
   /** `false` unless the job is `failed` or `cancelled`. */
-  discard(id: string): Promise<boolean>;
+  discard(id: string, account: AccountFilter): Promise<boolean>;
   /** Deletes jobs of these states that finished more than `olderThanMs` ago; returns how many. */
-  purge(states: readonly FinishedJobState[], olderThanMs: number): Promise<number>;
+  purge(
+    states: readonly FinishedJobState[],
+    olderThanMs: number,
+    account: AccountFilter,
+  ): Promise<number>;
   /**
    * Runs `enqueue` at most once per (`key`, fire time) across every process, in one transaction with the
    * tick's record (the caller's `manager`, if given). `fireTime` is read first, before anything is written.

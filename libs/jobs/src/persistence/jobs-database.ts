@@ -1,17 +1,30 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { appPoolOf } from './app-pool';
-import { poolConfigOfDataSource, workerPoolConfig } from './pool-config';
+import type { DatabaseOptions } from '../interfaces';
+import { DEFAULT_DATABASE } from '../jobs-options';
+import { queuePoolConfig, StatementLimits, timeoutSettings, workerPoolConfig } from './pool-config';
 
 /** Connections of the worker's own pool: the fetch loop, completion flushes, LISTEN, and failures. */
 const WORKER_POOL_SIZE = 4;
 
+/** What `JobsDatabase` needs of the `database` module option. */
+export type JobsDatabaseSettings = StatementLimits & Pick<Required<DatabaseOptions>, 'poolSize'>;
+
 /**
- * The library's door to PostgreSQL: the app's TypeORM DataSource and its `pg` pool (enqueues, look-ups,
- * and the caller's EntityManager when an enqueue joins a transaction), plus a small pool of the worker's
- * own for its statements. Statements go straight to `pg` (no QueryRunner per call, and named prepared
- * statements so PostgreSQL plans each once per connection).
+ * The library's door to PostgreSQL: the app's TypeORM DataSource (migrations, and the caller's
+ * EntityManager when an enqueue joins a transaction), a small pool of the queue's own for enqueues,
+ * look-ups and operations, and one of the worker's own for its statements. Statements go straight to
+ * `pg` (no QueryRunner per call, and named prepared statements so PostgreSQL plans each once per
+ * connection).
+ *
+ * Both pools open every connection with `statement_timeout` and `lock_timeout` (the `database` module
+ * option): a statement that waits on a lock held elsewhere (a migration's `ACCESS EXCLUSIVE` lock, a
+ * long transaction) fails after `lockTimeoutMs` instead of hanging the caller, the worker or shutdown.
+ * Inside a caller's transaction, the caller's connection and its settings apply. The queue's pool
+ * connects like the DataSource (its public options), with durable commits, and replaces the TypeORM
+ * pool the library used to borrow through a driver internal: none is read any more, and app load on
+ * TypeORM's pool cannot make an enqueue wait for a connection, nor the reverse.
  *
  * The worker's pool connects like the DataSource (its public `options`: same server, credentials, SSL), so
  * there is nothing more to configure; the module option `connection` points it elsewhere instead (a
@@ -38,27 +51,34 @@ export type TransactionQuery = <R extends QueryResultRow>(
 ) => Promise<R[]>;
 
 export class JobsDatabase implements OnApplicationShutdown {
-  private readonly guardedPools = new WeakSet<Pool>();
   private workerPoolInstance: Pool | undefined;
-  /** Our own app-side pool, only when TypeORM no longer exposes its own (see `appPoolOf`). */
-  private fallbackPool: Pool | undefined;
+  /** The queue's pool: enqueues, look-ups, operations and their transactions. */
+  private queuePool: Pool | undefined;
 
   /**
-   * @param dataSource the app's DataSource (enqueues, look-ups, transactions).
+   * @param dataSource the app's DataSource (migrations, callers' transactions; both pools connect like it).
    * @param connection the `connection` module option: where the worker's pool connects. Default: where
    *   the DataSource connects.
+   * @param settings the `database` module option (timeouts, queue pool size). Default: its defaults.
    */
   constructor(
     readonly dataSource: DataSource,
     private readonly connection?: PoolConfig,
+    private readonly settings: JobsDatabaseSettings = DEFAULT_DATABASE,
   ) {}
 
   private get pool(): Pool {
-    const pool =
-      appPoolOf(this.dataSource) ??
-      (this.fallbackPool ??= new Pool(poolConfigOfDataSource(this.dataSource)));
-    if (!this.guardedPools.has(pool)) this.guard(pool);
-    return pool;
+    if (!this.queuePool) {
+      const config = queuePoolConfig(
+        this.dataSource,
+        this.settings.poolSize,
+        timeoutSettings(this.settings),
+      );
+      this.queuePool = new Pool(config);
+      this.queuePool.on('error', () => undefined); // see workerPool
+      this.guard(this.queuePool);
+    }
+    return this.queuePool;
   }
 
   private get workerPool(): Pool {
@@ -66,6 +86,7 @@ export class JobsDatabase implements OnApplicationShutdown {
       const config = workerPoolConfig(this.dataSource, this.connection, WORKER_POOL_SIZE, [
         'synchronous_commit=off',
         'plan_cache_mode=force_generic_plan',
+        ...timeoutSettings(this.settings),
       ]);
       this.workerPoolInstance = new Pool(config);
       // An idle connection that dies (server restart) is discarded by the pool, which then emits 'error';
@@ -77,8 +98,8 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const pools = [this.workerPoolInstance, this.fallbackPool];
-    this.workerPoolInstance = this.fallbackPool = undefined;
+    const pools = [this.workerPoolInstance, this.queuePool];
+    this.workerPoolInstance = this.queuePool = undefined;
     await Promise.all(pools.map((pool) => pool?.end()));
   }
 
@@ -90,7 +111,6 @@ export class JobsDatabase implements OnApplicationShutdown {
    * fails the query in flight, which the caller already handles (retry, backoff, lease rescue).
    */
   private guard(pool: Pool): void {
-    this.guardedPools.add(pool);
     const ignore = () => undefined;
     pool.on('acquire', (client) => {
       if (client.listeners('error').includes(ignore)) return;
@@ -99,8 +119,8 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   /**
-   * Runs a statement on the app's pool, on `manager`'s connection (and transaction) when given, or on the
-   * worker's pool with `worker: true`.
+   * Runs a statement on the queue's pool, on `manager`'s connection (and transaction, under the caller's
+   * settings) when given, or on the worker's pool with `worker: true`.
    */
   async query<T extends QueryResultRow>(
     text: string,
@@ -116,7 +136,7 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   /**
-   * Runs `fn` in a transaction on one connection of the app's pool: committed when `fn` resolves, rolled
+   * Runs `fn` in a transaction on one connection of the queue's pool: committed when `fn` resolves, rolled
    * back when it throws (and the error rethrown). `fn` gets that connection's `query`; statements on it run
    * in order, and `fn` may do other work while one is in flight. A connection that fails is discarded.
    * Not TypeORM's `DataSource.transaction`: its `query` reaches the socket only some microtasks later, so

@@ -1,16 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EnqueueFailedError, JobsError, toError } from '../errors';
-import type {
-  FailedJobsFilter,
-  FinishedJobState,
-  JobRecord,
-  JobState,
-  QueueStateCount,
-} from '../interfaces';
+import type { FinishedJobState, JobRecord, JobState, QueueStateCount } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
-import type { InsertedJob, InsertOptions, JobStore, TickResult } from './job-store';
+import type {
+  AccountFilter,
+  FailedJobsQuery,
+  InsertedJob,
+  InsertOptions,
+  JobStore,
+  TickResult,
+} from './job-store';
 import { JobRow, NewJob, toJobRecord } from './job-row';
 import { JobsDatabase } from './jobs-database';
 import { cancelChannel, notifyChannel } from './notify-channel';
@@ -25,6 +26,7 @@ import {
   retrySql,
 } from './sql/operations.sql';
 import { TicksRepository } from './ticks.repository';
+import { isTransientDatabaseError } from './transient-error';
 
 /** PostgreSQL's SQLSTATE for a unique index violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -71,7 +73,7 @@ export class JobsRepository implements JobStore {
         name: manager ? undefined : this.enqueueName,
       });
     } catch (error) {
-      throw new EnqueueFailedError(jobs[0].name, toError(error));
+      throw enqueueFailed(jobs[0].name, error);
     }
   }
 
@@ -101,7 +103,7 @@ export class JobsRepository implements JobStore {
       });
     } catch (error) {
       await validate(); // an invalid payload is the caller's error to fix, whatever the database did
-      throw new EnqueueFailedError(jobs[0].name, toError(error));
+      throw enqueueFailed(jobs[0].name, error);
     }
   }
 
@@ -109,26 +111,26 @@ export class JobsRepository implements JobStore {
     return this.db.query<InsertedJob>(this.sql.byUniqueKeys, [keys], { manager });
   }
 
-  async find(id: string): Promise<JobRecord | null> {
-    const [row] = await this.db.query<JobRow & { db_now: Date }>(this.sql.find, [id]);
+  async find(id: string, account: AccountFilter): Promise<JobRecord | null> {
+    const [row] = await this.db.query<JobRow & { db_now: Date }>(this.sql.find, [id, account]);
     return row ? toJobRecord(row, row.db_now) : null;
   }
 
-  async countByState(): Promise<QueueStateCount[]> {
+  async countByState(account: AccountFilter): Promise<QueueStateCount[]> {
     const rows = await this.db.query<{ queue: string; state: JobState; count: string }>(
       this.sql.count,
-      [],
+      [account],
     );
     return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.count) }));
   }
 
-  async cancel(id: string): Promise<boolean> {
-    return (await this.db.query(this.sql.cancel, [id])).length === 1;
+  async cancel(id: string, account: AccountFilter): Promise<boolean> {
+    return (await this.db.query(this.sql.cancel, [id, account])).length === 1;
   }
 
-  async retry(id: string): Promise<boolean> {
+  async retry(id: string, account: AccountFilter): Promise<boolean> {
     try {
-      const rows = await this.db.query(this.sql.retry, [id, notifyChannel(this.schema)]);
+      const rows = await this.db.query(this.sql.retry, [id, notifyChannel(this.schema), account]);
       return rows.length === 1;
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
@@ -142,23 +144,28 @@ export class JobsRepository implements JobStore {
     }
   }
 
-  async listFailed(filter: FailedJobsFilter & { limit: number }): Promise<JobRecord[]> {
+  async listFailed(query: FailedJobsQuery): Promise<JobRecord[]> {
     const rows = await this.db.query<JobRow & { db_now: Date }>(this.sql.listFailed, [
-      filter.after ?? null,
-      filter.name ?? null,
-      filter.queue ?? null,
-      filter.accountId ?? null,
-      filter.limit,
+      query.after ?? null,
+      query.name ?? null,
+      query.queue ?? null,
+      query.account,
+      query.limit,
     ]);
     return rows.map((row) => toJobRecord(row, row.db_now));
   }
 
-  async discard(id: string): Promise<boolean> {
-    return (await this.db.query(this.sql.discard, [id])).length === 1;
+  async discard(id: string, account: AccountFilter): Promise<boolean> {
+    return (await this.db.query(this.sql.discard, [id, account])).length === 1;
   }
 
-  purge(states: readonly FinishedJobState[], olderThanMs: number): Promise<number> {
-    return purgeFinished((t, v) => this.db.query(t, v), this.schema, states, olderThanMs);
+  purge(
+    states: readonly FinishedJobState[],
+    olderThanMs: number,
+    account: AccountFilter,
+  ): Promise<number> {
+    const query = (t: string, v: unknown[]) => this.db.query(t, v);
+    return purgeFinished(query, this.schema, states, olderThanMs, account);
   }
 
   async onceForTick(
@@ -169,4 +176,11 @@ export class JobsRepository implements JobStore {
   ): Promise<TickResult> {
     return this.ticks.once(key, fireTime(), enqueue, manager);
   }
+}
+
+/** The database's refusal of an enqueue, with whether a retry can help. */
+function enqueueFailed(jobName: string, error: unknown): EnqueueFailedError {
+  return new EnqueueFailedError(jobName, toError(error), {
+    retryable: isTransientDatabaseError(error),
+  });
 }

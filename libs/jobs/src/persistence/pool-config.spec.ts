@@ -1,6 +1,11 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { JobsError } from '../errors';
-import { poolConfigOfDataSource, workerPoolConfig } from './pool-config';
+import {
+  poolConfigOfDataSource,
+  queuePoolConfig,
+  timeoutSettings,
+  workerPoolConfig,
+} from './pool-config';
 
 const dataSource = (options: Record<string, unknown>) =>
   ({ options: { type: 'postgres', ...options } as DataSourceOptions }) as DataSource;
@@ -89,6 +94,32 @@ describe('workerPoolConfig', () => {
       connectionString: 'postgres://direct:5432/db',
       max: 4,
       options: '-c search_path=app -c synchronous_commit=off -c plan_cache_mode=force_generic_plan',
+    });
+  });
+});
+
+describe('timeoutSettings and queuePoolConfig', () => {
+  it('bounds every statement with statement_timeout and lock_timeout, leaving 0 to the server', () => {
+    expect(timeoutSettings({ statementTimeoutMs: 30_000, lockTimeoutMs: 5_000 })).toEqual([
+      'statement_timeout=30000',
+      'lock_timeout=5000',
+    ]);
+    expect(timeoutSettings({ statementTimeoutMs: 0, lockTimeoutMs: 250 })).toEqual([
+      'lock_timeout=250',
+    ]);
+    expect(timeoutSettings({ statementTimeoutMs: 0, lockTimeoutMs: 0 })).toEqual([]);
+  });
+
+  it("connects the queue's pool like the DataSource, with its own size and the timeouts", () => {
+    const config = queuePoolConfig(
+      dataSource({ url: 'postgres://app@db/shop', poolSize: 20, extra: { options: '-c x=y' } }),
+      5,
+      ['statement_timeout=30000', 'lock_timeout=5000'],
+    );
+    expect(config).toStrictEqual({
+      connectionString: 'postgres://app@db/shop',
+      max: 5,
+      options: '-c x=y -c statement_timeout=30000 -c lock_timeout=5000',
     });
   });
 });

@@ -35,6 +35,27 @@ export function poolConfigOfDataSource(dataSource: DataSource): PoolConfig {
   });
 }
 
+/** The timeouts every connection of the library's pools opens with (`database` module option). */
+export interface StatementLimits {
+  /** `statement_timeout`, ms; 0: the server's. */
+  statementTimeoutMs: number;
+  /** `lock_timeout`, ms; 0: the server's. */
+  lockTimeoutMs: number;
+}
+
+/**
+ * The session settings that bound every statement: `statement_timeout` and `lock_timeout`, sent when
+ * each connection opens (no statement per query), each left out when 0 (the server's own setting then
+ * applies, rather than forcing "no limit" over a role's default).
+ */
+export function timeoutSettings(limits: StatementLimits): string[] {
+  const settings: string[] = [];
+  if (limits.statementTimeoutMs > 0)
+    settings.push(`statement_timeout=${limits.statementTimeoutMs}`);
+  if (limits.lockTimeoutMs > 0) settings.push(`lock_timeout=${limits.lockTimeoutMs}`);
+  return settings;
+}
+
 /**
  * The worker pool's settings: the `connection` option when given (a separate queue database, or a
  * direct URL beside a transaction pooler), else the DataSource's; with our pool size and session settings.
@@ -45,11 +66,36 @@ export function workerPoolConfig(
   size: number,
   sessionSettings: string[],
 ): PoolConfig {
-  const base = connection ?? poolConfigOfDataSource(dataSource);
+  return withSessionSettings(
+    connection ?? poolConfigOfDataSource(dataSource),
+    size,
+    sessionSettings,
+  );
+}
+
+/**
+ * The queue pool's settings (enqueues, look-ups and operations outside a caller's transaction): the
+ * DataSource's, so they reach the app's database with its credentials, with our size and session
+ * settings. Commits stay durable (no `synchronous_commit = off`): an enqueue that returned is never lost.
+ */
+export function queuePoolConfig(
+  dataSource: DataSource,
+  size: number,
+  sessionSettings: string[],
+): PoolConfig {
+  return withSessionSettings(poolConfigOfDataSource(dataSource), size, sessionSettings);
+}
+
+/** `base` with pool size `size` and `-c name=value` settings appended to its startup `options`. */
+function withSessionSettings(
+  base: PoolConfig,
+  size: number,
+  sessionSettings: string[],
+): PoolConfig {
   const options = [base.options, ...sessionSettings.map((s) => `-c ${s}`)]
     .filter(Boolean)
     .join(' ');
-  return { ...base, max: size, options };
+  return { ...base, max: size, ...(options ? { options } : {}) };
 }
 
 function withoutUndefined(config: PoolConfig): PoolConfig {

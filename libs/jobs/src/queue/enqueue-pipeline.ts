@@ -33,6 +33,11 @@ export class EnqueuePipeline {
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
   ) {}
 
+  /** The registered name of `job` (throws `JobDefinitionError` for a class that is not a job). */
+  nameOf(job: JobClass<unknown>): string {
+    return this.registry.forType(job).name;
+  }
+
   /** Enqueues `items` of `job`, inside `manager`'s transaction when given. */
   async enqueue<P>(
     job: JobClass<P>,
@@ -58,7 +63,7 @@ export class EnqueuePipeline {
   ): Promise<string[]> {
     const jobs = items.map((item, index) => {
       validateEnqueueOptions(definition, item, `[${index}]`);
-      return this.describe(definition, item);
+      return this.describe(definition, item, `[${index}]`);
     });
     const rows = await this.store.insert(jobs, {
       validation: () => this.validatePayloads(definition, items),
@@ -68,9 +73,11 @@ export class EnqueuePipeline {
   }
 
   /**
-   * Validates every payload (all of them before anything is written), serializes it under the size limit
-   * and captures each job's account. Throws `InvalidEnqueueOptionsError` / `InvalidPayloadError` /
-   * `MissingTenantError`; returns one job per item, in order.
+   * Checks every item (all of them before anything is written): its options, its payload's storable JSON
+   * under the size limit and its account, then its payload class. Throws `InvalidEnqueueOptionsError` /
+   * `InvalidPayloadError` / `InvalidAccountIdError` / `MissingTenantError`; returns one job per item, in
+   * order. Serializing comes first: it refuses cyclic and too deep payloads, on which class-transformer
+   * would throw a raw `RangeError`.
    */
   private async prepare<P>(
     definition: JobDefinition,
@@ -80,8 +87,9 @@ export class EnqueuePipeline {
     for (const [index, item] of items.entries()) {
       const prefix = items.length > 1 ? `[${index}]` : '';
       validateEnqueueOptions(definition, item, prefix);
+      const job = this.describe(definition, item, prefix);
       await toValidPayload(definition, item.payload, this.options.validatorOptions, prefix);
-      jobs.push(this.describe(definition, item));
+      jobs.push(job);
     }
     return jobs;
   }
@@ -100,17 +108,25 @@ export class EnqueuePipeline {
     if (invalid) throw invalid.reason;
   }
 
-  /** One item, its options already checked, as a job to write; its payload class is validated apart. */
-  private describe<P>(definition: JobDefinition, item: BulkJob<P>): NewJob {
+  /**
+   * One item, its options already checked, as a job to write: its payload serialized (strictly, see
+   * `serializePayload`) and its account captured; its payload class is validated apart.
+   */
+  private describe<P>(definition: JobDefinition, item: BulkJob<P>, prefix: string): NewJob {
+    const { maxPayloadBytes } = this.options;
     return {
       name: definition.name,
       queue: item.queue ?? definition.queue,
       priority: item.priority ?? definition.priority,
-      payloadJson: serializePayload(definition, item.payload, this.options.maxPayloadBytes),
-      accountId: this.tenancy.captureFor(definition, item.accountId),
+      payloadJson: serializePayload(definition, item.payload, maxPayloadBytes, prefix),
+      accountId: this.tenancy.captureFor(
+        definition,
+        item.accountId,
+        prefix ? `${prefix}.accountId` : 'accountId',
+      ),
       maxAttempts: item.maxAttempts ?? definition.maxAttempts,
       runAt: item.runAt ?? null,
-      delayMs: item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null,
+      delayMs: item.delayMs !== undefined ? Math.round(item.delayMs) : null,
       uniqueKey: item.uniqueKey ?? null,
     };
   }

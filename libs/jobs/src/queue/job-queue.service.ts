@@ -7,23 +7,31 @@ import type {
   FailedJobsPage,
   JobClass,
   JobRecord,
+  OperationScope,
   PerformNowOptions,
   PurgeOptions,
   QueueStateCount,
 } from '../interfaces';
 import { JOB_STORE, JobStore } from '../persistence/job-store';
+import { TenantContext } from '../tenancy/tenant-context';
+import { toJobId } from '../values';
 import { PerformNowRunner } from '../worker/perform-now.runner';
 import { ambientEntityManager } from './ambient-transaction';
 import { EnqueuePipeline } from './enqueue-pipeline';
 import { OncePerTick } from './once-per-tick';
-
-/** Job ids are bigints; anything else cannot name a job (and must not reach a `bigint` cast). */
-const isJobId = (id: string): boolean => /^\d{1,19}$/.test(id);
+import { checkListFailed, checkPurge } from './operation-arguments';
+import { resolveOperationScope } from './operation-scope';
 
 /**
  * The application's API to the queue: enqueue jobs (now, later, in bulk, inside a transaction), run one
  * inline, look jobs up, cancel, retry, discard and purge them. Inject it anywhere once `JobsModule` is
- * imported. Ids that cannot name a job find nothing (`null` / `false`).
+ * imported. Ids that cannot name a job (`'abc'`, `'007'`, beyond 2^63 − 1) find nothing (`null` /
+ * `false`): no job has them. Other bad arguments throw `InvalidArgumentError` before any statement.
+ *
+ * Operations are tenant-scoped (`OperationScope`): inside an account's CLS context they see and change
+ * only that account's jobs, and another account's job is "not found" (`null` / `false`); outside any
+ * account, or with `{ allAccounts: true }`, they act on every account and the global jobs; with
+ * `{ accountId }`, on that account's.
  */
 @Injectable()
 export class JobQueueService {
@@ -31,6 +39,7 @@ export class JobQueueService {
     private readonly pipeline: EnqueuePipeline,
     private readonly oncePerTick: OncePerTick,
     private readonly performer: PerformNowRunner,
+    private readonly tenancy: TenantContext,
     @Inject(JOB_STORE) private readonly store: JobStore,
   ) {}
 
@@ -76,56 +85,82 @@ export class JobQueueService {
     return this.performer.perform(job, payload, options);
   }
 
-  /** A job by id, or `null`. */
-  async find(id: string): Promise<JobRecord | null> {
-    return isJobId(id) ? this.store.find(id) : null;
+  /** A job by id, or `null` (also for a job outside `scope`: another account's, say). */
+  async find(id: string, scope?: OperationScope): Promise<JobRecord | null> {
+    const account = this.scope('find', scope);
+    const jobId = toJobId(id);
+    return jobId === undefined ? null : this.store.find(jobId, account);
   }
 
-  /** Job counts by queue and state (`scheduled` counted apart from `available`). */
-  async countByState(): Promise<QueueStateCount[]> {
-    return this.store.countByState();
+  /** Job counts by queue and state (`scheduled` counted apart from `available`), of the jobs in `scope`. */
+  async countByState(scope?: OperationScope): Promise<QueueStateCount[]> {
+    return this.store.countByState(this.scope('countByState', scope));
   }
 
   /**
    * Cancels a job that has not finished. A scheduled or available job will never run; a running job's
    * `ctx.signal` is aborted (with `JobCancelledError`) and whatever it does afterwards is not recorded.
-   * Returns `false` when the job already finished or does not exist.
+   * Returns `false` when the job already finished, does not exist or is outside `scope`.
    */
-  async cancel(id: string): Promise<boolean> {
-    return isJobId(id) && this.store.cancel(id);
+  async cancel(id: string, scope?: OperationScope): Promise<boolean> {
+    const account = this.scope('cancel', scope);
+    const jobId = toJobId(id);
+    return jobId !== undefined && this.store.cancel(jobId, account);
   }
 
   /**
    * Retries a `failed` or `cancelled` job by hand: it becomes runnable now with one more attempt allowed,
-   * in its original account, keeping its error history. Returns `false` for a job in any other state;
-   * throws a `JobsError` while another unfinished job holds its `uniqueKey`.
+   * in its original account, keeping its error history. Returns `false` for a job in any other state
+   * or outside `scope`; throws a `JobsError` while another unfinished job holds its `uniqueKey`.
    */
-  async retry(id: string): Promise<boolean> {
-    return isJobId(id) && this.store.retry(id);
+  async retry(id: string, scope?: OperationScope): Promise<boolean> {
+    const account = this.scope('retry', scope);
+    const jobId = toJobId(id);
+    return jobId !== undefined && this.store.retry(jobId, account);
   }
 
   /**
    * Failed jobs with their error history, newest first, one page at a time: pass the returned
-   * `nextCursor` as `after` for the next page (`null` when there is none).
+   * `nextCursor` as `after` for the next page (`null` when there is none). Only the jobs in the
+   * filter's scope are listed (`OperationScope`: `accountId` narrows to one account from anywhere).
+   * Throws `InvalidArgumentError` for a `limit` outside 1–1,000, an `after` that is not a job id, or a
+   * `name` / `queue` no job can have.
    */
   async listFailed(filter: FailedJobsFilter = {}): Promise<FailedJobsPage> {
-    const limit = Math.min(Math.max(1, filter.limit ?? 50), 1_000);
-    const jobs = await this.store.listFailed({ ...filter, limit });
+    checkListFailed(filter);
+    const account = this.scope('listFailed', filter);
+    const limit = filter.limit ?? 50;
+    const { name, queue, after } = filter;
+    const jobs = await this.store.listFailed({ name, queue, after, limit, account });
     return { jobs, nextCursor: jobs.length === limit ? jobs[jobs.length - 1].id : null };
   }
 
-  /** Deletes a `failed` or `cancelled` job for good (it is not retried). Returns `false` in any other state. */
-  async discard(id: string): Promise<boolean> {
-    return isJobId(id) && this.store.discard(id);
+  /**
+   * Deletes a `failed` or `cancelled` job for good (it is not retried). Returns `false` in any other
+   * state or outside `scope`.
+   */
+  async discard(id: string, scope?: OperationScope): Promise<boolean> {
+    const account = this.scope('discard', scope);
+    const jobId = toJobId(id);
+    return jobId !== undefined && this.store.discard(jobId, account);
   }
 
   /**
    * Deletes finished jobs (by default every finished state) that finished more than `olderThanMs` ago;
-   * returns how many. The worker runs this on the `retention` schedule; call it for a one-off clean-up.
+   * returns how many, of the jobs in the options' scope (`OperationScope`). The worker sweeps every
+   * account on the `retention` schedule; call this for a one-off clean-up. Throws `InvalidArgumentError`
+   * for an `olderThanMs` that is not 0 to 100 years of milliseconds, or an unknown state.
    */
   async purge(options: PurgeOptions): Promise<number> {
+    checkPurge(options);
+    const account = this.scope('purge', options);
     const states = options.states ?? ['completed', 'failed', 'cancelled'];
-    return this.store.purge(states, options.olderThanMs);
+    return this.store.purge(states, options.olderThanMs, account);
+  }
+
+  /** The store's account filter for `operation` (see `resolveOperationScope`). */
+  private scope(operation: string, scope: OperationScope | undefined) {
+    return resolveOperationScope(operation, scope, this.tenancy);
   }
 
   /** Outside a transaction, an active `@nestjs-cls/transactional` one is joined; `oncePerTick` guards the tick. */
@@ -142,6 +177,7 @@ export class JobQueueService {
       oncePerTick,
       (m) => this.pipeline.enqueue(job, items, m),
       manager ?? ambientEntityManager(),
+      this.pipeline.nameOf(job),
     );
   }
 }

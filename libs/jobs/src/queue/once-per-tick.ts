@@ -4,8 +4,9 @@ import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { EntityManager } from 'typeorm';
 import { FireTimes } from '../cron/fire-times';
 import { loadSchedulePackage } from '../cron/schedule-package';
-import { JobsError } from '../errors';
+import { InvalidEnqueueOptionsError, JobsError } from '../errors';
 import { JOB_STORE, JobStore } from '../persistence/job-store';
+import { checkName } from '../values';
 
 /**
  * The `oncePerTick` enqueue option: an enqueue from an app's own `@Cron` method runs once per tick of that
@@ -18,12 +19,20 @@ export class OncePerTick {
     @Inject(JOB_STORE) private readonly store: JobStore,
   ) {}
 
-  /** Runs `enqueue` unless this tick of `cronName` was already enqueued; returns the tick's job ids. */
+  /**
+   * Runs `enqueue` unless this tick of `cronName` was already enqueued; returns the tick's job ids.
+   * `cronName` becomes a tick record's key, so it is checked like a schedule key first (a name with
+   * U+0000 or over 255 characters is an `InvalidEnqueueOptionsError` of `jobName`, sent nowhere).
+   */
   async enqueue(
     cronName: string,
     enqueue: (manager: EntityManager) => Promise<string[]>,
     manager: EntityManager | undefined,
+    jobName: string,
   ): Promise<string[]> {
+    const problem = checkName(cronName, 'scheduleKey');
+    if (problem !== undefined)
+      throw new InvalidEnqueueOptionsError(jobName, 'oncePerTick', problem);
     const tick = await this.store.onceForTick(
       `cron:${cronName}`,
       () => this.currentFireTime(cronName),

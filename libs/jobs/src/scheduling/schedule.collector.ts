@@ -4,6 +4,7 @@ import { FireTimes } from '../cron/fire-times';
 import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import { JobDefinitionError, toError } from '../errors';
+import { checkName } from '../values';
 import type { RecurringOptions, ScheduleDefinition } from '../interfaces';
 import { RECURRING_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
@@ -51,6 +52,13 @@ export class ScheduleCollector {
     const schedules: MountedSchedule[] = [];
     for (const { options, definition } of declared) {
       const key = options.key ?? definition.name;
+      // The key is stored in every tick record (its primary key): it must be a name PostgreSQL stores.
+      const keyProblem = checkName(key, 'scheduleKey');
+      if (keyProblem !== undefined) {
+        throw new JobDefinitionError(
+          `A schedule of job "${definition.name}": key ${keyProblem} Give the schedule a plain key.`,
+        );
+      }
       if (seen.has(key)) {
         throw new JobDefinitionError(
           `Two schedules have the key "${key}". Give each schedule of a job its own key.`,

@@ -7,6 +7,7 @@ import type { AccountResolver } from '../interfaces';
 import { JOB_ID_CLS_KEY } from '../jobs.constants';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
+import { normalizeAccountId } from '../values';
 import { proxyProviderResolver } from './proxy-providers';
 
 /**
@@ -16,6 +17,8 @@ import { proxyProviderResolver } from './proxy-providers';
 @Injectable()
 export class TenantContext {
   private resolver: AccountResolver | undefined;
+  /** The last account id string `normalize` accepted (valid strings are returned as they are). */
+  private lastValidAccountId: string | undefined;
   private readonly resolveProxies: () => Promise<void> | undefined;
   /** `tenant.clsKey` names a path into the CLS store (`tenant.id`) rather than a plain key. */
   private readonly accountKeyIsPath: boolean;
@@ -29,26 +32,55 @@ export class TenantContext {
     this.accountKeyIsPath = options.tenant?.clsKey.includes('.') ?? false;
   }
 
-  /** The account in the current CLS context (a request, or a job being performed), if any. */
-  currentAccountId(): string | undefined {
+  /**
+   * The account in the current CLS context (a request, or a job being performed), if any, normalized by
+   * `normalizeAccountId` (`42` → `'42'`; an object, a blank string, NaN … throw `InvalidAccountIdError`
+   * naming the CLS key). An empty string means "no account", like `undefined`: an empty `X-Account-Id`
+   * header is common, and for a tenant-scoped job it still fails closed with `MissingTenantError`.
+   */
+  currentAccountId(jobName?: string): string | undefined {
     const key = this.options.tenant?.clsKey;
     if (!key || !this.cls.isActive()) return undefined;
     const value: unknown = this.cls.get(key);
-    return value === undefined || value === null || value === '' ? undefined : String(value);
+    if (value === undefined || value === null || value === '') return undefined;
+    return this.normalize(value, { from: 'cls', clsKey: key }, jobName) ?? undefined;
   }
 
   /**
-   * The account a new job belongs to: `null` for a global job, else the explicit `accountId` option or the
-   * current account. Fails closed: a tenant-scoped job with no account throws `MissingTenantError`.
+   * The account a new job belongs to: `null` for a global job, else the explicit `accountId` option (named
+   * `option` in errors, e.g. `[3].accountId`) or the current account. Both go through
+   * `normalizeAccountId`, so an invalid one throws `InvalidAccountIdError`; an explicit `accountId` is
+   * checked even where it is ignored (a global job), so a bad value never passes silently. Fails closed:
+   * a tenant-scoped job with no account throws `MissingTenantError`.
    */
-  captureFor(definition: JobDefinition, explicitAccountId?: string | null): string | null {
+  captureFor(
+    definition: JobDefinition,
+    explicitAccountId?: unknown,
+    option = 'accountId',
+  ): string | null {
+    const explicit = this.normalize(explicitAccountId, { from: 'option', option }, definition.name);
     const tenant = this.options.tenant;
     if (!tenant || definition.tenant === 'none') return null;
-    const accountId = explicitAccountId ?? this.currentAccountId();
-    if (accountId === undefined || accountId === null || accountId === '') {
+    const accountId = explicit ?? this.currentAccountId(definition.name);
+    if (accountId === undefined || accountId === null) {
       throw new MissingTenantError(definition.name, tenant.clsKey);
     }
-    return String(accountId);
+    return accountId;
+  }
+
+  /**
+   * `normalizeAccountId`, remembering the last string it accepted: a bulk enqueue or a request's
+   * enqueues repeat one account id, which is then checked once instead of once per job.
+   */
+  private normalize(
+    value: unknown,
+    source: Parameters<typeof normalizeAccountId>[1],
+    jobName: string | undefined,
+  ): string | null | undefined {
+    if (typeof value === 'string' && value === this.lastValidAccountId) return value;
+    const normalized = normalizeAccountId(value, source, jobName);
+    if (typeof value === 'string') this.lastValidAccountId = value;
+    return normalized;
   }
 
   /**

@@ -3,7 +3,13 @@ import { JobRegistry } from '../discovery/job.registry';
 import { JobCancelledError, JobsError } from '../errors';
 import type { JobClass, JobRecord, QueueStateCount } from '../interfaces';
 import { NewJob, reportedState, toJobRecord } from '../persistence/job-row';
-import type { InsertedJob, InsertOptions, JobStore, TickResult } from '../persistence/job-store';
+import type {
+  AccountFilter,
+  InsertedJob,
+  InsertOptions,
+  JobStore,
+  TickResult,
+} from '../persistence/job-store';
 import { CapturedJobRunner } from './captured-job-runner';
 import type { InMemoryJob } from './in-memory-job';
 import { JOBS_TESTING_MODE, JobsTestingMode } from './jobs-testing.options';
@@ -23,7 +29,8 @@ function needsRealModule(operation: string): JobsError {
  * its new jobs at once, in order, and then rejects with the first one's error, if any.
  *
  * Not supported (they reject with a `JobsError`): `oncePerTick`, `listFailed`, `retry`, `discard`,
- * `purge`. The `manager` option (and an ambient `@nestjs-cls/transactional` transaction) is ignored: a
+ * `purge`. Operations are tenant-scoped like the real ones (another account's job is "not found"). The
+ * `manager` option (and an ambient `@nestjs-cls/transactional` transaction) is ignored: a
  * job is recorded at once and never rolled back with the caller's transaction.
  */
 @Injectable()
@@ -53,16 +60,17 @@ export class InMemoryJobStore implements JobStore {
       .map(({ row }) => ({ id: row.id, unique_key: row.unique_key }));
   }
 
-  async find(id: string): Promise<JobRecord | null> {
-    const row = this.get(id)?.row;
+  async find(id: string, account: AccountFilter): Promise<JobRecord | null> {
+    const row = this.inScope(id, account)?.row;
     return row ? toJobRecord({ ...row, errors: [...row.errors] }, new Date()) : null;
   }
 
-  /** Counts by queue and state, sorted like the real query. */
-  async countByState(): Promise<QueueStateCount[]> {
+  /** Counts by queue and state of the jobs in `account`, sorted like the real query. */
+  async countByState(account: AccountFilter): Promise<QueueStateCount[]> {
     const now = new Date();
     const counts = new Map<string, QueueStateCount>();
     for (const { row } of this.entries) {
+      if (account !== null && row.account_id !== account) continue;
       const state = reportedState(row, now);
       const key = `${row.queue}\u0000${state}`;
       const count = counts.get(key) ?? { queue: row.queue, state, count: 0 };
@@ -75,8 +83,8 @@ export class InMemoryJobStore implements JobStore {
   }
 
   /** An available job will not be performed; a running one has its `ctx.signal` aborted, its outcome dropped. */
-  async cancel(id: string): Promise<boolean> {
-    const entry = this.get(id);
+  async cancel(id: string, account: AccountFilter): Promise<boolean> {
+    const entry = this.inScope(id, account);
     if (!entry || (entry.row.state !== 'available' && entry.row.state !== 'running')) return false;
     entry.row.state = 'cancelled';
     entry.row.finished_at = new Date();
@@ -117,6 +125,12 @@ export class InMemoryJobStore implements JobStore {
   clear(): void {
     for (const entry of this.entries) entry.controller?.abort();
     this.entries = [];
+  }
+
+  /** The job `id` if `account` may see it (`null`: every account and the global jobs). */
+  private inScope(id: string, account: AccountFilter): InMemoryJob | undefined {
+    const entry = this.get(id);
+    return entry && (account === null || entry.row.account_id === account) ? entry : undefined;
   }
 
   /** The unfinished job holding `uniqueKey`, as the real queue's partial unique index would find it. */

@@ -6,6 +6,12 @@ import { dateTime, describeValue } from './value-description.util';
 export interface StrictWalkOptions {
   maxDepth: number;
   allowClassInstances: boolean;
+  /**
+   * Accept `undefined` as an object property's value (`{ note: dto.note }` with no note): JSON leaves the
+   * key out, and the handler reading `payload.note` gets `undefined` back all the same. Still refused in
+   * arrays (JSON writes `null` there). Default `false`.
+   */
+  allowUndefinedProperties?: boolean;
 }
 
 /**
@@ -136,6 +142,8 @@ function readAndCheck(
     found.reversed.push(key);
     return found;
   }
+  if (value === undefined && typeof key === 'string' && o.allowUndefinedProperties)
+    return undefined;
   const found = check(value, depth + 1, o, typeof key === 'number' ? String(key) : key);
   if (found) found.reversed.push(key);
   return found;

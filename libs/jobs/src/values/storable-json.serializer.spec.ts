@@ -1,7 +1,13 @@
 import { mayHoldUnstorableText, toStorableJson } from './storable-json.serializer';
 
-const strict = (value: unknown, extra: { maxBytes?: number; allowClassInstances?: boolean } = {}) =>
-  toStorableJson(value, { mode: 'strict', maxBytes: 1_000_000, ...extra });
+const strict = (
+  value: unknown,
+  extra: {
+    maxBytes?: number;
+    allowClassInstances?: boolean;
+    allowUndefinedProperties?: boolean;
+  } = {},
+) => toStorableJson(value, { mode: 'strict', maxBytes: 1_000_000, ...extra });
 const replace = (value: unknown, maxBytes = 1_000_000) =>
   toStorableJson(value, { mode: 'replace', maxBytes });
 
@@ -108,6 +114,15 @@ describe('toStorableJson, strict mode (payloads)', () => {
     const { proxy: revoked, revoke } = Proxy.revocable({}, {});
     revoke();
     expect(strict([revoked]).path).toBe('$[0]');
+  });
+
+  it('with allowUndefinedProperties, leaves undefined properties out but still refuses them in arrays', () => {
+    const options = { allowUndefinedProperties: true };
+    expect(strict({ a: undefined, b: { c: undefined, d: 1 } }, options)).toEqual({
+      json: '{"b":{"d":1}}',
+    });
+    expect(strict({ list: [1, undefined] }, options)).toMatchObject({ path: '$.list[1]' });
+    expect(strict({ f: () => 1 }, options)).toMatchObject({ path: '$.f' });
   });
 
   it('with allowClassInstances, walks instances as JSON.stringify does (own fields, or toJSON)', () => {

@@ -21,6 +21,8 @@ export interface StorableJsonOptions {
    * whose payload class turns the stored fields back into instances. Default `false`.
    */
   allowClassInstances?: boolean;
+  /** Strict mode: accept `undefined` object properties (left out of the JSON). Default `false`. */
+  allowUndefinedProperties?: boolean;
 }
 
 /** Strict mode's outcome: the JSON text, or the first problem and where it is (`$.items[3].sku`). */
@@ -83,7 +85,12 @@ function strict(input: unknown, o: StorableJsonOptions, maxDepth: number): Stric
   if (!isPlainJson(value, maxDepth)) {
     // Something to look at closely (it may still pass: an allowed class instance, say).
     const allowClassInstances = o.allowClassInstances ?? false;
-    const found = findStrictProblem(value, { maxDepth, allowClassInstances });
+    const allowUndefinedProperties = o.allowUndefinedProperties ?? false;
+    const found = findStrictProblem(value, {
+      maxDepth,
+      allowClassInstances,
+      allowUndefinedProperties,
+    });
     if (found) return failed(found.problem === TOO_DEEP ? diagnoseDepth(value, maxDepth) : found);
   }
   let json: string;

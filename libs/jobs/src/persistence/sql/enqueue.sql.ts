@@ -12,13 +12,15 @@ import type { NewJob } from '../job-row';
  * - One `pg_notify` per statement (not per row) wakes idle workers; inside the caller's transaction
  *   PostgreSQL delivers it only on commit, so a worker is never woken for a row it cannot see yet.
  *   The left join evaluates the uncorrelated sub-select once.
+ * - `jsonb_to_recordset` reads a JSON `null` field as SQL NULL, so a `null` payload (which strict
+ *   serialization allows: the handler gets `null`) is put back as JSON null for the NOT NULL column.
  */
 export function enqueueSql(schema: string, channel: string): string {
   return `
     with ins as (
       insert into "${schema}".jobs
         (name, queue, priority, payload, account_id, max_attempts, run_at, unique_key, state)
-      select d.name, d.queue, d.priority, d.payload, d.account_id, d.max_attempts,
+      select d.name, d.queue, d.priority, coalesce(d.payload, 'null'::jsonb), d.account_id, d.max_attempts,
              coalesce(d.run_at, now() + coalesce(d.delay_ms, 0) * interval '1 millisecond'),
              d.unique_key, 'available'
       from rows from (
