@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { JobClass } from '../interfaces';
+import type { JobClass, OperationScope } from '../interfaces';
 import { toError } from '../errors';
 import type { JobListFilter } from '../persistence/dashboard.repository';
 import { DASHBOARD_MOUNT, DASHBOARD_SETTINGS } from './dashboard.constants';
 import { DashboardInternals } from './dashboard-internals';
 import type { DashboardMount, DashboardSettings } from './dashboard-mount';
-import { DashboardScope } from './dashboard-scope';
+import { DashboardScope, operationScope } from './dashboard-scope';
 
 /** What the job actions are called in URLs, and the verb the log and the notice use. */
 export const JOB_ACTIONS = { retry: 'retried', cancel: 'cancelled', discard: 'discarded' } as const;
@@ -34,9 +34,10 @@ export class DashboardActions {
   /** Runs `action` on one job: `null` when the job is not found for this request, else whether it applied. */
   async onJob(action: JobAction, id: string, actor: string): Promise<boolean | null> {
     const accountId = this.scope.accountId();
-    const job = await this.internals.queue.find(id);
+    const scope = operationScope(accountId);
+    const job = await this.internals.queue.find(id, scope);
     if (!job || !this.scope.allows(job, accountId)) return null;
-    const applied = await this.apply(action, id);
+    const applied = await this.apply(action, id, scope);
     this.logger.log(
       `${actor} ${applied ? JOB_ACTIONS[action] : `tried to ${action} (state ${job.state})`} job ${id} ` +
         `(${job.name}) from the dashboard at ${this.mount.path}`,
@@ -63,10 +64,13 @@ export class DashboardActions {
       this.scoped(filter),
       this.settings.bulkLimit,
     );
+    const scope = operationScope(this.scope.accountId());
     let applied = 0;
     for (let i = 0; i < ids.length; i += BULK_CONCURRENCY) {
       const done = await Promise.all(
-        ids.slice(i, i + BULK_CONCURRENCY).map((id) => this.apply(action, id).catch(() => false)),
+        ids
+          .slice(i, i + BULK_CONCURRENCY)
+          .map((id) => this.apply(action, id, scope).catch(() => false)),
       );
       applied += done.filter(Boolean).length;
     }
@@ -109,15 +113,15 @@ export class DashboardActions {
     return accountId === undefined ? filter : { ...filter, accountId };
   }
 
-  private async apply(action: JobAction, id: string): Promise<boolean> {
+  private async apply(action: JobAction, id: string, scope: OperationScope): Promise<boolean> {
     try {
       switch (action) {
         case 'retry':
-          return await this.internals.queue.retry(id);
+          return await this.internals.queue.retry(id, scope);
         case 'cancel':
-          return await this.internals.queue.cancel(id);
+          return await this.internals.queue.cancel(id, scope);
         case 'discard':
-          return await this.internals.queue.discard(id);
+          return await this.internals.queue.discard(id, scope);
       }
     } catch (error) {
       // e.g. a retry refused while another unfinished job holds the unique key: say why, apply nothing.

@@ -5,7 +5,7 @@ import { DASHBOARD_SETTINGS } from './dashboard.constants';
 import { DashboardInternals } from './dashboard-internals';
 import type { DashboardSettings } from './dashboard-mount';
 import { parseFilter } from './dashboard-query';
-import { DashboardScope } from './dashboard-scope';
+import { DashboardScope, operationScope } from './dashboard-scope';
 import { accountsPage } from './pages/accounts.page';
 import { jobListPage } from './pages/job-list.page';
 import { jobPage } from './pages/job.page';
@@ -42,7 +42,7 @@ export class DashboardPages {
   /** The job page, or `null` when there is no such job for this request (404). */
   async job(frame: PageFrame, id: string, notice?: string): Promise<Html | null> {
     const accountId = this.scope.accountId();
-    const job = await this.internals.queue.find(id);
+    const job = await this.internals.queue.find(id, operationScope(accountId));
     if (!job || !this.scope.allows(job, accountId)) return null;
     return jobPage(frame, job, notice);
   }

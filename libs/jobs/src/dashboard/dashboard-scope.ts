@@ -1,10 +1,19 @@
 import { ForbiddenException, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import type { JobRecord } from '../interfaces';
+import type { JobRecord, OperationScope } from '../interfaces';
 import { DASHBOARD_MOUNT } from './dashboard.constants';
 import { DashboardInternals } from './dashboard-internals';
 import type { DashboardMount } from './dashboard-mount';
 import { InvalidDashboardOptionsError } from './invalid-dashboard-options.error';
+
+/**
+ * The scope of the queue operations a dashboard request makes: the admin dashboard acts across accounts
+ * explicitly (operations are tenant-scoped, and the request may carry an account of its own), the
+ * account-scoped one for its account only.
+ */
+export function operationScope(accountId: string | undefined): OperationScope {
+  return accountId === undefined ? { allAccounts: true } : { accountId };
+}
 
 /**
  * Which account a request may see. With `scope: 'all'` every account; with `scope: 'account'` only the
