@@ -24,6 +24,7 @@ const ALL = [
   'CreateJobsTables1763800000000',
   'HotPathIndexes1763900000000',
   'FairClaimIndex1796126400000',
+  'PausedTable1796139000000',
 ];
 
 @Injectable()
@@ -96,10 +97,11 @@ describe('migration names', () => {
       'CreateJobsTablesMyJobs1763800000000',
       'HotPathIndexesMyJobs1763900000000',
       'FairClaimIndexMyJobs1796126400000',
+      'PausedTableMyJobs1796139000000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000', '1796126400000']),
+      new Set(['1763800000000', '1763900000000', '1796126400000', '1796139000000']),
     );
   });
 });
@@ -124,7 +126,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
 
     expect(await schemaExists(db.url, 'jobs')).toBe(true);
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
 
     const indexes = await indexesOf(db.url, 'jobs');
     expect([...indexes.keys()].sort()).toEqual([
@@ -197,6 +204,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it('undoing PausedTable drops the paused table only', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 3));
+    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+  });
+
   it('undoing FairClaimIndex drops the fair claim index only', async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 2));
@@ -220,13 +233,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('upgrades a database made by the first version (jobs in it kept)', async () => {
     await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
     const applied = await dataSource!.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual([ALL[1], ALL[2]]);
+    expect(applied.map((m) => m.name)).toEqual(ALL.slice(1));
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);
     expect(indexes.has('jobs_failed_account_idx')).toBe(true);
     expect(indexes.has('jobs_fair_claim_idx')).toBe(true);
+    expect(await tablesOf(db.url, 'jobs')).toContain('paused');
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ name: string }>(
         `select name from jobs.jobs where name = 'kept'`,
@@ -245,7 +259,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
     expect(applied).toHaveLength(ALL.length);
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
   });
@@ -277,10 +296,18 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
       'FairClaimIndexBillingJobs1796126400000',
       'HotPathIndexes1763900000000',
       'HotPathIndexesBillingJobs1763900000000',
+      'PausedTable1796139000000',
+      'PausedTableBillingJobs1796139000000',
     ]);
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
       'jobs',
+      'paused',
       'recurring_executions',
       'workers',
     ]);
@@ -315,7 +342,12 @@ describe('runMigrations: true at startup', () => {
     for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
     expect(started.filter((r) => r.status === 'rejected')).toEqual([]);
 
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     expect([...(await indexesOf(db.url, 'jobs')).keys()]).toContain('jobs_claim_idx');
 
     // Every app enqueues, and the jobs get performed (by whichever worker claims them).

@@ -45,6 +45,8 @@ export type {
   PurgeOptions,
   QueueStateCount,
 } from './interfaces';
+export { JobFlowControl } from './queue/flow-control.service';
+export type { PausedEntry, PauseKind } from './interfaces';
 
 // The worker
 export { JobWorker } from './worker/job-worker';
@@ -59,6 +61,7 @@ export {
   AccountUnavailableError,
   DiscardJobError,
   EnqueueFailedError,
+  ForeignAccountError,
   InvalidAccountIdError,
   InvalidArgumentError,
   InvalidEnqueueOptionsError,

@@ -115,11 +115,18 @@ export class JobsRepository implements JobStore {
   }
 
   async countByState(): Promise<QueueStateCount[]> {
-    const rows = await this.db.query<{ queue: string; state: JobState; count: string }>(
-      this.sql.count,
-      [],
-    );
-    return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.count) }));
+    const rows = await this.db.query<{
+      queue: string;
+      state: JobState;
+      count: string;
+      paused: boolean;
+    }>(this.sql.count, []);
+    return rows.map((r) => ({
+      queue: r.queue,
+      state: r.state,
+      count: Number(r.count),
+      paused: r.paused,
+    }));
   }
 
   async cancel(id: string): Promise<boolean> {

@@ -40,6 +40,8 @@ type Statement =
   | 'purge';
 
 type IdRow = { id: string };
+/** The paused lists of a claim when nothing is paused. */
+const NONE: readonly string[] = [];
 /** A fair claim's row: the first one also names the last lane visited, `[queue, account]`. */
 type FairClaimRow = JobAttempt & QueryResultRow & { fairCursor: [string, string] | null };
 
@@ -79,17 +81,28 @@ export class WorkerRepository implements WorkerStore {
 
   /**
    * `$1` limit, `$2` worker id, `$3` lease in ms, `$4` queues (only when some queues are served); a fair
-   * claim adds the cursor's queue and account (see `fairClaimSql`) and moves the cursor.
+   * claim adds the cursor's queue and account (see `fairClaimSql`) and moves the cursor; last, the
+   * paused queues and accounts (empty arrays when nothing is paused).
    */
-  claim({ limit, workerId, leaseMs, queues, fair }: ClaimRequest): Promise<JobAttempt[]> {
+  claim({ limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest): Promise<JobAttempt[]> {
     const all = !queues || queues.includes('*');
+    const pq = paused?.queues ?? NONE;
+    const pa = paused?.accounts ?? NONE;
     if (fair) {
-      if (all) return this.fairClaim('fairClaim', fair, [limit, workerId, leaseMs]);
-      return this.fairClaim('fairClaimQueues', fair, [limit, workerId, leaseMs, queues]);
+      if (all) return this.fairClaim('fairClaim', fair, [limit, workerId, leaseMs], pq, pa);
+      return this.fairClaim('fairClaimQueues', fair, [limit, workerId, leaseMs, queues], pq, pa);
     }
     // The rows need no mapping: the statement names its columns after JobAttempt's fields.
-    if (all) return this.run<JobAttempt & QueryResultRow>('claim', [limit, workerId, leaseMs]);
-    return this.run<JobAttempt & QueryResultRow>('claimQueues', [limit, workerId, leaseMs, queues]);
+    if (all)
+      return this.run<JobAttempt & QueryResultRow>('claim', [limit, workerId, leaseMs, pq, pa]);
+    return this.run<JobAttempt & QueryResultRow>('claimQueues', [
+      limit,
+      workerId,
+      leaseMs,
+      queues,
+      pq,
+      pa,
+    ]);
   }
 
   /** A fair claim; its first row names the lane to move the cursor to (left on that row: cheaper). */
@@ -97,8 +110,10 @@ export class WorkerRepository implements WorkerStore {
     statement: 'fairClaim' | 'fairClaimQueues',
     cursor: LaneCursor,
     values: unknown[],
+    pausedQueues: readonly string[],
+    pausedAccounts: readonly string[],
   ): Promise<JobAttempt[]> {
-    values.push(cursor.queue, cursor.account);
+    values.push(cursor.queue, cursor.account, pausedQueues, pausedAccounts);
     const rows = await this.run<FairClaimRow>(statement, values);
     const lane = rows.length > 0 ? rows[0].fairCursor : null;
     if (lane) {

@@ -5,12 +5,16 @@ export function findSql(schema: string): string {
   return `select *, id::text as id, now() as db_now from "${schema}".jobs where id = $1`;
 }
 
-/** Job counts by queue and state, `scheduled` (available, due later) counted apart from `available`. */
+/**
+ * Job counts by queue and state, `scheduled` (available, due later) counted apart from `available`, and
+ * whether each queue is paused (one primary-key probe of `paused` per row of the result).
+ */
 export function countByStateSql(schema: string): string {
   return `
     select queue,
            case when state = 'available' and run_at > now() then 'scheduled' else state end as state,
-           count(*) as count
+           count(*) as count,
+           exists (select from "${schema}".paused p where p.kind = 'queue' and p.key = queue) as paused
     from "${schema}".jobs group by 1, 2 order by 1, 2`;
 }
 
