@@ -10,13 +10,17 @@
  * commit per batch. `attempts` is incremented here, at claim, so an attempt whose worker dies is still
  * counted and a job that kills its process cannot loop forever.
  *
- * Paused queues and accounts (`JobFlowControl`) come as the last two parameters, the lists the worker
- * holds (see `notPaused`): a filter on the rows the index scan reads, not a per-job subquery.
+ * With `filterPaused`, paused queues and accounts (`JobFlowControl`) come as the last two parameters,
+ * the lists the worker holds (see `notPaused`): a filter on the rows the index scan reads, not a per-job
+ * subquery. Without it (nothing paused, the usual case) the statement is exactly the one from before
+ * pauses existed: the filter's generic plan can prefer a sequential scan of the table (measured: the
+ * planner's default selectivity for `<> all($n)` on a freshly analyzed table), which the worker must
+ * never run while nothing is paused.
  *
  * The rows come back in claim order (an update returns them in whatever order it found them), with
  * columns named after the worker's `JobAttempt` fields, so they need no mapping.
  */
-export function claimSql(schema: string, filterQueues: boolean): string {
+export function claimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
   return `
     with claimed as (
       update "${schema}".jobs j
@@ -28,8 +32,7 @@ export function claimSql(schema: string, filterQueues: boolean): string {
       where j.id = any(array(
         select id from "${schema}".jobs
         where state = 'available' and run_at <= now()${filterQueues ? ' and queue = any($4::text[])' : ''}
-          and ${notPaused(filterQueues ? 5 : 4)}
-        order by priority, run_at, id
+${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}        order by priority, run_at, id
         limit $1
         for update skip locked
       ))

@@ -34,21 +34,23 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  *    last lane visited, which the worker passes as the cursor next time: with more lanes than one claim
  *    visits, the next claim starts where this one stopped (round-robin); one value per claim, not per row.
  *
- * Paused queues and accounts (`JobFlowControl`; the last two parameters, see `notPaused`) are dropped
+ * With `filterPaused`, paused queues and accounts (`JobFlowControl`; the last two parameters, see
+ * `notPaused`; without it the statement takes neither, as before pauses existed) are dropped
  * per lane: a paused lane is visited like any other (so the cursor still moves past it) but gets no share
  * (`lanes` keeps the open ones of `visited`); the fill filters them like the plain claim.
  *
  * Cost, measured on a 100,000-job backlog: about the plain claim's plus one index descent and one
  * lateral scan per lane visited (about 10-20 µs each); see docs/fairness.md.
  */
-export function fairClaimSql(schema: string, filterQueues: boolean): string {
+export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
   const s = `"${schema}"`;
   const served = filterQueues ? 'j.queue = any($4::text[])' : 'true';
   const inQueues = filterQueues ? ' and queue = any($4::text[])' : '';
   const [cq, ca] = filterQueues ? ['$5', '$6'] : ['$4', '$5'];
   // Paused queues and accounts: the two parameters after the cursor.
   const [pq, pa] = filterQueues ? ['$7', '$8'] : ['$6', '$7'];
-  const open = `queue <> all(${pq}::text[]) and acct <> all(${pa}::text[])`;
+  const open = filterPaused ? `queue <> all(${pq}::text[]) and acct <> all(${pa}::text[])` : 'true';
+  const fillOpen = filterPaused ? ` and ${notPaused(filterQueues ? 7 : 6)}` : '';
   const maxLanes = `least($1, ${MAX_LANES_PER_CLAIM})`;
   // The next lane after `l` at the top priority; with a queue filter, past an unserved lane's queue.
   const step = (bound: string) => {
@@ -117,7 +119,7 @@ export function fairClaimSql(schema: string, filterQueues: boolean): string {
       fill as (
         select id from ${s}.jobs
         where state = 'available' and run_at <= now()${inQueues}
-          and id <> all(array(select id from fair)) and ${notPaused(filterQueues ? 7 : 6)}
+          and id <> all(array(select id from fair))${fillOpen}
         order by priority, run_at, id
         limit $1 - (select count(*) from fair)
         for update skip locked
