@@ -13,6 +13,8 @@
  *   --skip-ceiling    no pgbench ceiling
  *   --diagnose        count our library's statements and claim sizes in the 1-process drain
  *   --out <dir>       results directory (default bench/results)
+ *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
+ *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findPgbench, measureCeiling } from './ceiling';
 import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
+import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
 import {
   addSample,
   BenchConfigSummary,
@@ -43,6 +46,8 @@ interface Cli {
   systems: SystemSpec[];
   skipCeiling: boolean;
   outDir: string;
+  /** Only these scenarios (`noisy`); `undefined`: the standard phases. */
+  scenarios: string[] | undefined;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -57,6 +62,7 @@ function parseCli(argv: string[]): Cli {
       'skip-ceiling': { type: 'boolean', default: false },
       diagnose: { type: 'boolean', default: false },
       out: { type: 'string' },
+      scenarios: { type: 'string' },
     },
     strict: true,
   });
@@ -87,6 +93,7 @@ function parseCli(argv: string[]): Cli {
     systems,
     skipCeiling: values['skip-ceiling'] ?? false,
     outDir: resolve(REPO_ROOT, values.out ?? 'bench/results'),
+    scenarios: values.scenarios?.split(',').map((s) => s.trim()),
   };
 }
 
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
   const tag = `bench_${Date.now().toString(36)}`;
   const phase: PhaseConfig = { ...config, tag };
   installCleanup(tag);
+  if (cli.scenarios?.includes('noisy')) return runNoisy(cli, tag);
 
   const startedAt = new Date();
   log(
@@ -271,3 +279,32 @@ main().then(
     process.exit(1);
   },
 );
+
+/** `--scenarios noisy`: the noisy-neighbour scenario alone (see noisy.ts), fairness on and off. */
+async function runNoisy(cli: Cli, tag: string): Promise<void> {
+  const backlog = cli.config.large ? 100_000 : 20_000;
+  const rows: NoisyResult[] = [];
+  try {
+    for (const fair of [true, false]) {
+      rows.push(await measureNoisy(tag, backlog, fair));
+      log(`noisy, fairness ${fair ? 'on' : 'off'}: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+    for (const fair of [true, false]) {
+      rows.push(await measureSpread(tag, 20_000, fair));
+      log(
+        `spread, fairness ${fair ? 'on' : 'off'}: ${Math.round(rows[rows.length - 1].drainJobsPerSec)}/s`,
+      );
+    }
+  } finally {
+    await cleanup(tag);
+  }
+  const markdown = renderNoisy(rows);
+  mkdirSync(cli.outDir, { recursive: true });
+  const base = join(
+    cli.outDir,
+    `${localDate(new Date())}-noisy${cli.config.large ? '-large' : ''}`,
+  );
+  writeFileSync(`${base}.md`, `${markdown}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
+  process.stdout.write(`${markdown}\n`);
+}

@@ -332,7 +332,7 @@ describe('database outage', () => {
         await waitForJobState(jobs, id, 'completed', { timeoutMs: 20_000 });
       }
       const counts = await jobs.countByState();
-      expect(counts).toEqual([{ queue: 'default', state: 'completed', count: 2 }]);
+      expect(counts).toEqual([{ queue: 'default', state: 'completed', count: 2, paused: false }]);
     } finally {
       await admin.query(`alter database ${ident} allow_connections true`);
       await admin.end();

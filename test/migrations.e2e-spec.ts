@@ -25,6 +25,7 @@ const ALL = [
   'HotPathIndexes1763900000000',
   'FairClaimIndex1796126400000',
   'DashboardIndexes1796133600000',
+  'PausedTable1796139000000',
 ];
 
 @Injectable()
@@ -98,10 +99,17 @@ describe('migration names', () => {
       'HotPathIndexesMyJobs1763900000000',
       'FairClaimIndexMyJobs1796126400000',
       'DashboardIndexesMyJobs1796133600000',
+      'PausedTableMyJobs1796139000000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000', '1796126400000', '1796133600000']),
+      new Set([
+        '1763800000000',
+        '1763900000000',
+        '1796126400000',
+        '1796133600000',
+        '1796139000000',
+      ]),
     );
   });
 });
@@ -126,7 +134,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
 
     expect(await schemaExists(db.url, 'jobs')).toBe(true);
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
 
     const indexes = await indexesOf(db.url, 'jobs');
     expect([...indexes.keys()].sort()).toEqual([
@@ -201,6 +214,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it('undoing PausedTable drops the paused table only', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 4));
+    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+  });
+
   it("undoing DashboardIndexes drops the dashboard's indexes only", async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 3));
@@ -242,6 +261,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(indexes.has('jobs_locked_until_idx')).toBe(true);
     expect(indexes.has('jobs_failed_account_idx')).toBe(true);
     expect(indexes.has('jobs_fair_claim_idx')).toBe(true);
+    expect(await tablesOf(db.url, 'jobs')).toContain('paused');
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ name: string }>(
         `select name from jobs.jobs where name = 'kept'`,
@@ -260,7 +280,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
     expect(applied).toHaveLength(ALL.length);
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
   });
@@ -295,11 +320,19 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'DashboardIndexesBillingJobs1796133600000',
         'HotPathIndexes1763900000000',
         'HotPathIndexesBillingJobs1763900000000',
+        'PausedTable1796139000000',
+        'PausedTableBillingJobs1796139000000',
       ].sort(),
     );
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
       'jobs',
+      'paused',
       'recurring_executions',
       'workers',
     ]);
@@ -334,7 +367,12 @@ describe('runMigrations: true at startup', () => {
     for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
     expect(started.filter((r) => r.status === 'rejected')).toEqual([]);
 
-    expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     expect([...(await indexesOf(db.url, 'jobs')).keys()]).toContain('jobs_claim_idx');
 
     // Every app enqueues, and the jobs get performed (by whichever worker claims them).

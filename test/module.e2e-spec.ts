@@ -325,7 +325,12 @@ describe('JobsModule on a named DataSource', () => {
     });
     const job = await expectWorkingQueue(app, 'named');
 
-    expect(await tablesOf(jobsDb.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(jobsDb.url, 'jobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     expect(await jobRowIn(jobsDb.url, job.id)).toEqual({ name: 'module.echo', state: 'completed' });
     // Nothing was created in the default DataSource's database.
     expect(await schemaExists(appDb.url, 'jobs')).toBe(false);
@@ -675,7 +680,12 @@ describe("schema: 'myjobs'", () => {
       ],
       providers: [EchoJob],
     });
-    expect(await tablesOf(db.url, 'myjobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    expect(await tablesOf(db.url, 'myjobs')).toEqual([
+      'jobs',
+      'paused',
+      'recurring_executions',
+      'workers',
+    ]);
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
 
     const job = await expectWorkingQueue(app, 'in myjobs');

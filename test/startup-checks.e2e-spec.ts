@@ -76,7 +76,7 @@ describe('startup checks of the jobs schema', () => {
   it('stops an app whose database never ran the migrations, saying to add jobsMigrations or set runMigrations: true', async () => {
     const error = await startupError(db.url);
     expect(error.problem).toBe('missing');
-    expect(error.items).toEqual(['jobs', 'workers', 'recurring_executions']);
+    expect(error.items).toEqual(['jobs', 'workers', 'recurring_executions', 'paused']);
     expect(error.message).toContain('jobs.workers');
     expect(error.message).toContain('jobsMigrations');
     expect(error.message).toContain('runMigrations: true');
@@ -90,6 +90,7 @@ describe('startup checks of the jobs schema', () => {
       'HotPathIndexes1763900000000',
       'FairClaimIndex1796126400000',
       'DashboardIndexes1796133600000',
+      'PausedTable1796139000000',
     ]);
     expect(error.message).toContain('HotPathIndexes1763900000000');
     expect(error.message).toContain('jobsMigrations');

@@ -238,7 +238,7 @@ describe('tenant-scoped operations (JobsTestingModule, in memory)', () => {
     });
     await inAccount(A, async () => {
       expect(await jobs.countByState()).toEqual([
-        { queue: 'default', state: 'available', count: 1 },
+        { queue: 'default', state: 'available', count: 1, paused: false },
       ]);
       expect(await jobs.find(a)).toMatchObject({ id: a, state: 'available' });
     });

@@ -119,7 +119,7 @@ describe('enqueue and perform', () => {
   it('counts jobs by queue and state', async () => {
     const id = await jobs.performLater(RecordJob, { n: 5 }, { delayMs: 60_000, queue: 'later' });
     const counts = await jobs.countByState();
-    expect(counts).toContainEqual({ queue: 'later', state: 'scheduled', count: 1 });
+    expect(counts).toContainEqual({ queue: 'later', state: 'scheduled', count: 1, paused: false });
     expect(
       counts.find((c) => c.queue === 'default' && c.state === 'completed')!.count,
     ).toBeGreaterThan(0);

@@ -47,6 +47,8 @@ export type {
   PurgeOptions,
   QueueStateCount,
 } from './interfaces';
+export { JobFlowControl } from './queue/flow-control.service';
+export type { PausedEntry, PauseKind } from './interfaces';
 
 // The worker
 export { JobWorker } from './worker/job-worker';
@@ -61,6 +63,7 @@ export {
   AccountUnavailableError,
   DiscardJobError,
   EnqueueFailedError,
+  ForeignAccountError,
   InvalidAccountIdError,
   InvalidArgumentError,
   InvalidEnqueueOptionsError,

@@ -11,9 +11,12 @@ import { JobsDatabase } from './persistence/jobs-database';
 import { runJobsMigrations } from './persistence/run-migrations';
 import { JOB_STORE } from './persistence/job-store';
 import { JobsRepository } from './persistence/jobs.repository';
+import { PAUSE_STORE } from './persistence/pause-store';
+import { PausedRepository } from './persistence/paused.repository';
 import { TicksRepository } from './persistence/ticks.repository';
 import { EnqueuePipeline } from './queue/enqueue-pipeline';
 import { checkJobsSchema } from './persistence/schema-check';
+import { JobFlowControl } from './queue/flow-control.service';
 import { JobQueueService } from './queue/job-queue.service';
 import { OncePerTick } from './queue/once-per-tick';
 import { AccountSources } from './scheduling/account-sources';
@@ -59,6 +62,10 @@ const providers: Provider[] = [
   ScheduleCollector,
   RecurringOrchestrator,
   TickRetention,
+  // Pause and resume (the worker reads the same table).
+  PausedRepository,
+  { provide: PAUSE_STORE, useExisting: PausedRepository },
+  JobFlowControl,
 ];
 
 /**
@@ -69,7 +76,7 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule, ClsModule],
   providers,
-  exports: [JobQueueService, JobWorker, JobRegistry],
+  exports: [JobQueueService, JobWorker, JobRegistry, JobFlowControl],
 })
 export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
   constructor(

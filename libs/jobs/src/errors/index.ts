@@ -1,6 +1,7 @@
 export { AccountUnavailableError } from './account-unavailable.error';
 export { DiscardJobError } from './discard-job.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
+export { ForeignAccountError } from './foreign-account.error';
 export { InvalidAccountIdError } from './invalid-account-id.error';
 export type { AccountIdSource } from './invalid-account-id.error';
 export { InvalidArgumentError } from './invalid-argument.error';

@@ -6,6 +6,7 @@ export type {
   JobClass,
   PerformNowOptions,
 } from './enqueue-options.interface';
+export type { PausedEntry, PauseKind } from './flow-control.interface';
 export type { JobContext, JobHandler } from './job-handler.interface';
 export type { HandlerInvoker, InvokedJob } from './job-invoker.interface';
 export type { JobOptions } from './job-options.interface';

@@ -47,6 +47,8 @@ export interface QueueStateCount {
   /** `scheduled` is counted apart from `available`. */
   state: JobState;
   count: number;
+  /** The queue is paused (`JobFlowControl.pauseQueue`); accounts' pauses: `JobFlowControl.listPaused()`. */
+  paused: boolean;
 }
 
 /** A finished state that `JobQueueService.purge()` may delete. */

@@ -117,11 +117,18 @@ export class JobsRepository implements JobStore {
   }
 
   async countByState(account: AccountFilter): Promise<QueueStateCount[]> {
-    const rows = await this.db.query<{ queue: string; state: JobState; count: string }>(
-      this.sql.count,
-      [account],
-    );
-    return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.count) }));
+    const rows = await this.db.query<{
+      queue: string;
+      state: JobState;
+      count: string;
+      paused: boolean;
+    }>(this.sql.count, [account]);
+    return rows.map((r) => ({
+      queue: r.queue,
+      state: r.state,
+      count: Number(r.count),
+      paused: r.paused,
+    }));
   }
 
   async cancel(id: string, account: AccountFilter): Promise<boolean> {

@@ -7,3 +7,8 @@ export function notifyChannel(schema: string): string {
 export function cancelChannel(schema: string): string {
   return `${schema}_jobs_cancelled`;
 }
+
+/** The channel on which a pause or resume tells every worker to reload its paused lists now. */
+export function pauseChannel(schema: string): string {
+  return `${schema}_jobs_paused`;
+}

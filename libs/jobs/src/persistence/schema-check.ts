@@ -16,7 +16,7 @@ import { createJobsMigrations, JOBS_TABLES } from './migrations';
  * 3. no table in the schema is unknown to this version, else `newer`: a newer version of the library
  *    migrated the database, and this one could misread what it wrote.
  *
- * Two catalogue queries on the app's pool, once per process.
+ * A few catalogue queries on the app's pool, once per process.
  */
 export async function checkJobsSchema(db: JobsDatabase, schema: string): Promise<void> {
   const tables = await db.query<{ name: string }>(
@@ -26,7 +26,11 @@ export async function checkJobsSchema(db: JobsDatabase, schema: string): Promise
   );
   const present = new Set(tables.map((t) => t.name));
   const missing = JOBS_TABLES.filter((table) => !present.has(table));
-  if (missing.length > 0) {
+  const behind = await unrecordedMigrations(db, schema);
+  // A table a later migration creates is missing from a database that is only behind (some of the
+  // migrations recorded, not all): "behind" names what to run; "missing" is for one never migrated.
+  const partlyMigrated = behind.length > 0 && behind.length < createJobsMigrations(schema).length;
+  if (missing.length > 0 && !partlyMigrated) {
     throw new JobsSchemaError(
       'missing',
       schema,
@@ -36,7 +40,6 @@ export async function checkJobsSchema(db: JobsDatabase, schema: string): Promise
     );
   }
 
-  const behind = await unrecordedMigrations(db, schema);
   if (behind.length > 0) {
     throw new JobsSchemaError(
       'behind',

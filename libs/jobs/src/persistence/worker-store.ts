@@ -1,4 +1,5 @@
 import type { JobAttempt } from './job-attempt';
+import type { PausedLists } from './pause-store';
 
 /** What `WorkerStore.claim` is asked for. */
 export interface ClaimRequest {
@@ -15,6 +16,8 @@ export interface ClaimRequest {
    * claim moves to the last lane it visited; `undefined`: plain claim order.
    */
   fair?: LaneCursor;
+  /** Queues and accounts not to claim from (`JobFlowControl`); `undefined`: nothing paused. */
+  paused?: PausedLists;
 }
 
 /**

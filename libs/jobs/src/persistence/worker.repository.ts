@@ -31,6 +31,10 @@ type Statement =
   | 'claimQueues'
   | 'fairClaim'
   | 'fairClaimQueues'
+  | 'claimPaused'
+  | 'claimQueuesPaused'
+  | 'fairClaimPaused'
+  | 'fairClaimQueuesPaused'
   | 'complete'
   | 'fail'
   | 'snooze'
@@ -67,6 +71,11 @@ export class WorkerRepository implements WorkerStore {
       claimQueues: claimSql(schema, true),
       fairClaim: fairClaimSql(schema, false),
       fairClaimQueues: fairClaimSql(schema, true),
+      // The same four with the paused lists as two more parameters, run only while something is paused.
+      claimPaused: claimSql(schema, false, true),
+      claimQueuesPaused: claimSql(schema, true, true),
+      fairClaimPaused: fairClaimSql(schema, false, true),
+      fairClaimQueuesPaused: fairClaimSql(schema, true, true),
       complete: completeSql(schema),
       fail: failSql(schema),
       snooze: snoozeSql(schema),
@@ -79,26 +88,30 @@ export class WorkerRepository implements WorkerStore {
 
   /**
    * `$1` limit, `$2` worker id, `$3` lease in ms, `$4` queues (only when some queues are served); a fair
-   * claim adds the cursor's queue and account (see `fairClaimSql`) and moves the cursor.
+   * claim adds the cursor's queue and account (see `fairClaimSql`) and moves the cursor; while something
+   * is paused, the `…Paused` statement adds the paused queues and accounts last.
    */
-  claim({ limit, workerId, leaseMs, queues, fair }: ClaimRequest): Promise<JobAttempt[]> {
+  claim({ limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest): Promise<JobAttempt[]> {
     const all = !queues || queues.includes('*');
+    const values: unknown[] = all ? [limit, workerId, leaseMs] : [limit, workerId, leaseMs, queues];
     if (fair) {
-      if (all) return this.fairClaim('fairClaim', fair, [limit, workerId, leaseMs]);
-      return this.fairClaim('fairClaimQueues', fair, [limit, workerId, leaseMs, queues]);
+      values.push(fair.queue, fair.account);
+      if (paused) values.push(paused.queues, paused.accounts);
+      const statement = all ? 'fairClaim' : 'fairClaimQueues';
+      return this.fairClaim(paused ? `${statement}Paused` : statement, fair, values);
     }
+    if (paused) values.push(paused.queues, paused.accounts);
+    const statement = all ? 'claim' : 'claimQueues';
     // The rows need no mapping: the statement names its columns after JobAttempt's fields.
-    if (all) return this.run<JobAttempt & QueryResultRow>('claim', [limit, workerId, leaseMs]);
-    return this.run<JobAttempt & QueryResultRow>('claimQueues', [limit, workerId, leaseMs, queues]);
+    return this.run<JobAttempt & QueryResultRow>(paused ? `${statement}Paused` : statement, values);
   }
 
   /** A fair claim; its first row names the lane to move the cursor to (left on that row: cheaper). */
   private async fairClaim(
-    statement: 'fairClaim' | 'fairClaimQueues',
+    statement: Statement,
     cursor: LaneCursor,
     values: unknown[],
   ): Promise<JobAttempt[]> {
-    values.push(cursor.queue, cursor.account);
     const rows = await this.run<FairClaimRow>(statement, values);
     const lane = rows.length > 0 ? rows[0].fairCursor : null;
     if (lane) {

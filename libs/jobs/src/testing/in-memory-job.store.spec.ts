@@ -174,9 +174,9 @@ describe('JobQueueService on the in-memory store (capture mode)', () => {
     expect(await app.queue.find('99')).toBeNull();
     expect(await app.queue.find('not-a-number')).toBeNull();
     expect(await app.queue.countByState()).toEqual([
-      { queue: 'default', state: 'failed', count: 1 },
-      { queue: 'reports', state: 'available', count: 1 },
-      { queue: 'reports', state: 'scheduled', count: 1 },
+      { queue: 'default', state: 'failed', count: 1, paused: false },
+      { queue: 'reports', state: 'available', count: 1, paused: false },
+      { queue: 'reports', state: 'scheduled', count: 1, paused: false },
     ]);
   });
 

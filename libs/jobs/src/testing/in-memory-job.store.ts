@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobRegistry } from '../discovery/job.registry';
 import { JobCancelledError, JobsError } from '../errors';
-import type { JobClass, JobRecord, QueueStateCount } from '../interfaces';
+import type { JobClass, JobRecord, PausedEntry, QueueStateCount } from '../interfaces';
 import { NewJob, reportedState, toJobRecord } from '../persistence/job-row';
 import type {
   AccountFilter,
@@ -10,6 +10,7 @@ import type {
   JobStore,
   TickResult,
 } from '../persistence/job-store';
+import type { PauseStore } from '../persistence/pause-store';
 import { CapturedJobRunner } from './captured-job-runner';
 import type { InMemoryJob } from './in-memory-job';
 import { JOBS_TESTING_MODE, JobsTestingMode } from './jobs-testing.options';
@@ -29,12 +30,14 @@ function needsRealModule(operation: string): JobsError {
  * its new jobs at once, in order, and then rejects with the first one's error, if any.
  *
  * Not supported (they reject with a `JobsError`): `oncePerTick`, `listFailed`, `retry`, `discard`,
- * `purge`. Operations are tenant-scoped like the real ones (another account's job is "not found"). The
- * `manager` option (and an ambient `@nestjs-cls/transactional` transaction) is ignored: a
+ * `purge`, and `JobFlowControl`'s pause, resume and list (nothing here claims jobs, so a pause could not
+ * mean anything; `countByState` reports every queue as not paused). Operations are tenant-scoped like the
+ * real ones (another account's job is "not found"). The `manager` option (and an ambient
+ * `@nestjs-cls/transactional` transaction) is ignored: a
  * job is recorded at once and never rolled back with the caller's transaction.
  */
 @Injectable()
-export class InMemoryJobStore implements JobStore {
+export class InMemoryJobStore implements JobStore, PauseStore {
   private entries: InMemoryJob[] = [];
   private lastId = 0;
 
@@ -73,7 +76,7 @@ export class InMemoryJobStore implements JobStore {
       if (account !== null && row.account_id !== account) continue;
       const state = reportedState(row, now);
       const key = `${row.queue}\u0000${state}`;
-      const count = counts.get(key) ?? { queue: row.queue, state, count: 0 };
+      const count = counts.get(key) ?? { queue: row.queue, state, count: 0, paused: false };
       count.count += 1;
       counts.set(key, count);
     }
@@ -110,6 +113,18 @@ export class InMemoryJobStore implements JobStore {
 
   onceForTick(): Promise<TickResult> {
     return Promise.reject(needsRealModule('oncePerTick'));
+  }
+
+  pause(kind: 'queue' | 'account'): Promise<boolean> {
+    return Promise.reject(needsRealModule(kind === 'queue' ? 'pauseQueue' : 'pauseAccount'));
+  }
+
+  resume(kind: 'queue' | 'account'): Promise<boolean> {
+    return Promise.reject(needsRealModule(kind === 'queue' ? 'resumeQueue' : 'resumeAccount'));
+  }
+
+  listPaused(): Promise<PausedEntry[]> {
+    return Promise.reject(needsRealModule('listPaused'));
   }
 
   get(id: string): InMemoryJob | undefined {

@@ -6,7 +6,9 @@ import { JobsExplorer } from '../discovery/jobs.explorer';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import { resolveJobsOptions } from '../jobs-options';
 import { JOB_STORE } from '../persistence/job-store';
+import { PAUSE_STORE } from '../persistence/pause-store';
 import { EnqueuePipeline } from '../queue/enqueue-pipeline';
+import { JobFlowControl } from '../queue/flow-control.service';
 import { JobQueueService } from '../queue/job-queue.service';
 import { OncePerTick } from '../queue/once-per-tick';
 import { TenantContext } from '../tenancy/tenant-context';
@@ -75,8 +77,11 @@ export class JobsTestingModule {
         OncePerTick,
         PerformNowRunner,
         JobQueueService,
+        // Injectable like in JobsModule; its calls reject: pausing needs a worker and a database.
+        { provide: PAUSE_STORE, useExisting: InMemoryJobStore },
+        JobFlowControl,
       ],
-      exports: [JobQueueService, JobRegistry, JobsTestHelper],
+      exports: [JobQueueService, JobRegistry, JobsTestHelper, JobFlowControl],
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { LaneCursor, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
+import type { PausedLanes } from './paused-lanes';
 import type { PrefetchPolicy } from './prefetch';
 
 /** What the fetch loop claims for. */
@@ -27,6 +28,8 @@ export interface FetchLoopParts {
   backoff: Pick<DatabaseBackoff, 'next' | 'reset'>;
   /** Gives back jobs claimed after the worker began to stop. */
   release(jobs: readonly JobAttempt[]): Promise<void>;
+  /** What is paused (reloaded when stale, before room is counted); `undefined`: never anything. */
+  paused?: Pick<PausedLanes, 'lists' | 'version' | 'refreshIfStale' | 'holds'>;
 }
 
 /**
@@ -84,6 +87,16 @@ export class FetchLoop {
     const { concurrency, pollIntervalMs } = this.options;
     const { buffer, executor, batcher, prefetch, backoff } = this.parts;
     while (this.running) {
+      // Every turn, asleep or claiming (so that a pause also reaches the buffer of a full worker).
+      const reload = this.parts.paused?.refreshIfStale();
+      if (reload) {
+        try {
+          await reload;
+        } catch (error) {
+          await this.sleep(backoff.next('claim', error));
+          continue;
+        }
+      }
       const room = concurrency + prefetch.size();
       // Finished jobs waiting for their completion batch are not work: they do not take room. But if
       // completions fall behind (a slow database) by more than a room's worth, claiming waits for them.
@@ -121,8 +134,22 @@ export class FetchLoop {
     const { workerId, leaseMs, queues } = this.options;
     this.claiming = true;
     try {
-      const fair = this.fair;
-      return await this.parts.store.claim({ limit, workerId, leaseMs, queues, fair });
+      const { fair, parts } = this;
+      const paused = parts.paused;
+      const version = paused?.version;
+      const claimed = await parts.store.claim({
+        limit,
+        workerId,
+        leaseMs,
+        queues,
+        fair,
+        paused: paused?.lists,
+      });
+      // Paused while the claim was out: what it took with the previous lists goes back unstarted.
+      if (!paused || paused.version === version) return claimed;
+      const back = claimed.filter((job) => paused.holds(job));
+      if (back.length > 0) await parts.release(back);
+      return back.length > 0 ? claimed.filter((job) => !paused.holds(job)) : claimed;
     } finally {
       this.claiming = false;
     }

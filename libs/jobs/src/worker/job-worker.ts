@@ -12,7 +12,8 @@ import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from '../persistence/job-attempt';
 import { JobsDatabase } from '../persistence/jobs-database';
-import { cancelChannel, notifyChannel } from '../persistence/notify-channel';
+import { cancelChannel, notifyChannel, pauseChannel } from '../persistence/notify-channel';
+import { PausedRepository } from '../persistence/paused.repository';
 import { WorkerRepository } from '../persistence/worker.repository';
 import { CompletionBatcher } from './completion-batcher';
 import { DatabaseBackoff } from './database-backoff';
@@ -24,6 +25,7 @@ import { LeaseKeeper } from './lease-keeper';
 import { LocalBuffer } from './local-buffer';
 import { Maintenance } from './maintenance';
 import { NotifyListener } from './notify-listener';
+import { PausedLanes } from './paused-lanes';
 import { PrefetchPolicy } from './prefetch';
 
 /** The parts of one run of the worker (`start` to `stop`). */
@@ -60,6 +62,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly registry: JobRegistry,
     private readonly db: JobsDatabase,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+    private readonly pauses: PausedRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -142,6 +145,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       active: () => executor.size,
       start: (job) => executor.start(job),
     });
+    // Jobs claimed but not started go back when their queue or account is paused; running ones finish.
+    const paused = new PausedLanes(
+      () => this.pauses.pausedLists(),
+      w.pollIntervalMs,
+      () => void this.release(buffer.takeWhere((job) => paused.holds(job))),
+    );
     const loop = new FetchLoop(
       { workerId: this.id, ...w },
       {
@@ -152,6 +161,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         prefetch,
         backoff,
         release: (jobs) => this.release(jobs),
+        paused,
       },
     );
     const leases = new LeaseKeeper(
@@ -179,7 +189,14 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     };
     const listener = new NotifyListener(
       this.db,
-      { [notifyChannel(schema)]: () => loop.wake(), [cancelChannel(schema)]: cancelled },
+      {
+        [notifyChannel(schema)]: () => loop.wake(),
+        [cancelChannel(schema)]: cancelled,
+        [pauseChannel(schema)]: () => {
+          paused.invalidate();
+          loop.wake();
+        },
+      },
       this.logger,
     );
     const maintenance = retention ? new Maintenance(this.store, retention, this.logger) : undefined;

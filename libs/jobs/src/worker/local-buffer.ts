@@ -62,6 +62,18 @@ export class LocalBuffer {
     return true;
   }
 
+  /** Takes out the buffered jobs that match (paused since they were claimed), in order. */
+  takeWhere(matches: (job: JobAttempt) => boolean): JobAttempt[] {
+    const taken: JobAttempt[] = [];
+    let kept = 0;
+    for (const job of this.jobs) {
+      if (matches(job)) taken.push(job);
+      else this.jobs[kept++] = job;
+    }
+    this.jobs.length = kept;
+    return taken;
+  }
+
   /** Ids of the buffered jobs (their leases are kept alive too). */
   ids(): string[] {
     return this.jobs.map((j) => j.id);

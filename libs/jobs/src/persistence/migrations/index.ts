@@ -3,6 +3,7 @@ import { createJobsTablesMigration } from './create-jobs-tables.migration';
 import { hotPathIndexesMigration } from './hot-path-indexes.migration';
 import { fairClaimIndexMigration } from './fair-claim-index.migration';
 import { dashboardIndexesMigration } from './dashboard-indexes.migration';
+import { pausedTableMigration } from './paused-table.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -14,6 +15,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     hotPathIndexesMigration(schema),
     fairClaimIndexMigration(schema),
     dashboardIndexesMigration(schema),
+    pausedTableMigration(schema),
   ];
 }
 
@@ -22,7 +24,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
  * from the schema as migrations not run, and one beyond these as a newer library's: add a migration's
  * new tables here with it.
  */
-export const JOBS_TABLES: readonly string[] = ['jobs', 'workers', 'recurring_executions'];
+export const JOBS_TABLES: readonly string[] = ['jobs', 'workers', 'recurring_executions', 'paused'];
 
 /** The library's migrations for the default `jobs` schema, in order. */
 export const jobsMigrations = createJobsMigrations('jobs');

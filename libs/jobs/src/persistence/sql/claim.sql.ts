@@ -10,10 +10,17 @@
  * commit per batch. `attempts` is incremented here, at claim, so an attempt whose worker dies is still
  * counted and a job that kills its process cannot loop forever.
  *
+ * With `filterPaused`, paused queues and accounts (`JobFlowControl`) come as the last two parameters,
+ * the lists the worker holds (see `notPaused`): a filter on the rows the index scan reads, not a per-job
+ * subquery. Without it (nothing paused, the usual case) the statement is exactly the one from before
+ * pauses existed: the filter's generic plan can prefer a sequential scan of the table (measured: the
+ * planner's default selectivity for `<> all($n)` on a freshly analyzed table), which the worker must
+ * never run while nothing is paused.
+ *
  * The rows come back in claim order (an update returns them in whatever order it found them), with
  * columns named after the worker's `JobAttempt` fields, so they need no mapping.
  */
-export function claimSql(schema: string, filterQueues: boolean): string {
+export function claimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
   return `
     with claimed as (
       update "${schema}".jobs j
@@ -25,7 +32,7 @@ export function claimSql(schema: string, filterQueues: boolean): string {
       where j.id = any(array(
         select id from "${schema}".jobs
         where state = 'available' and run_at <= now()${filterQueues ? ' and queue = any($4::text[])' : ''}
-        order by priority, run_at, id
+${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}        order by priority, run_at, id
         limit $1
         for update skip locked
       ))
@@ -36,4 +43,18 @@ export function claimSql(schema: string, filterQueues: boolean): string {
            max_attempts as "maxAttempts"
     from claimed
     order by priority, run_at, id`;
+}
+
+/**
+ * The claims' filter of paused jobs: `$n` paused queues, `$n+1` paused accounts (global jobs as `''`,
+ * which is never an account id), both arrays the worker reloads every poll interval and on a NOTIFY.
+ * With nothing paused (the usual case) both are empty and the test costs next to nothing per row. A
+ * paused backlog ahead of the runnable jobs in claim order is read past on every claim (one heap visit
+ * per paused row, as for another queue's jobs with a queue filter): see docs/fairness.md for its cost.
+ */
+export function notPaused(n: number, alias = ''): string {
+  return (
+    `${alias}queue <> all($${n}::text[]) ` +
+    `and coalesce(${alias}account_id, '') <> all($${n + 1}::text[])`
+  );
 }

@@ -1,3 +1,5 @@
+import { notPaused } from './claim.sql';
+
 /** Most lanes one fair claim visits (see `fairClaimSql`): bounds its cost whatever the account count. */
 export const MAX_LANES_PER_CLAIM = 100;
 
@@ -8,7 +10,7 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  * The fair claim (`worker.fairness: 'account'`). Parameters: `$1` limit, `$2` worker id, `$3` lease in
  * ms, `$4` queues (only when `filterQueues`), then two more: the round-robin cursor (`$5`/`$6`, or
  * `$4`/`$5` without a queue filter: the queue and account of the lane the worker's previous claim ended
- * with; `''`/`''` before the first).
+ * with; `''`/`''` before the first), then the paused queues and accounts (`$7`/`$8`, or `$6`/`$7`).
  *
  * A lane is one (queue, account) pair; global jobs are the lane of account `''` (account ids are never
  * blank). The statement:
@@ -32,14 +34,23 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  *    last lane visited, which the worker passes as the cursor next time: with more lanes than one claim
  *    visits, the next claim starts where this one stopped (round-robin); one value per claim, not per row.
  *
+ * With `filterPaused`, paused queues and accounts (`JobFlowControl`; the last two parameters, see
+ * `notPaused`; without it the statement takes neither, as before pauses existed) are dropped
+ * per lane: a paused lane is visited like any other (so the cursor still moves past it) but gets no share
+ * (`lanes` keeps the open ones of `visited`); the fill filters them like the plain claim.
+ *
  * Cost, measured on a 100,000-job backlog: about the plain claim's plus one index descent and one
  * lateral scan per lane visited (about 10-20 µs each); see docs/fairness.md.
  */
-export function fairClaimSql(schema: string, filterQueues: boolean): string {
+export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
   const s = `"${schema}"`;
   const served = filterQueues ? 'j.queue = any($4::text[])' : 'true';
   const inQueues = filterQueues ? ' and queue = any($4::text[])' : '';
   const [cq, ca] = filterQueues ? ['$5', '$6'] : ['$4', '$5'];
+  // Paused queues and accounts: the two parameters after the cursor.
+  const [pq, pa] = filterQueues ? ['$7', '$8'] : ['$6', '$7'];
+  const open = filterPaused ? `queue <> all(${pq}::text[]) and acct <> all(${pa}::text[])` : 'true';
+  const fillOpen = filterPaused ? ` and ${notPaused(filterQueues ? 7 : 6)}` : '';
   const maxLanes = `least($1, ${MAX_LANES_PER_CLAIM})`;
   // The next lane after `l` at the top priority; with a queue filter, past an unserved lane's queue.
   const step = (bound: string) => {
@@ -82,11 +93,14 @@ export function fairClaimSql(schema: string, filterQueues: boolean): string {
         ) x
         where l.n < ${maxLanes}
       ),
-      lanes as materialized (
+      visited as materialized (
         select queue, acct, n from after_cursor where served and n > 0
         union all
         select b.queue, b.acct, b.n from before_cursor b
         where b.served and b.n > (select max(n) from after_cursor)
+      ),
+      lanes as materialized (
+        select queue, acct, row_number() over (order by n) as n from visited where ${open}
       ),
       share as materialized (
         select $1 / greatest(count(*), 1) as base, $1 % greatest(count(*), 1) as extra from lanes
@@ -105,7 +119,7 @@ export function fairClaimSql(schema: string, filterQueues: boolean): string {
       fill as (
         select id from ${s}.jobs
         where state = 'available' and run_at <= now()${inQueues}
-          and id <> all(array(select id from fair))
+          and id <> all(array(select id from fair))${fillOpen}
         order by priority, run_at, id
         limit $1 - (select count(*) from fair)
         for update skip locked
@@ -124,7 +138,7 @@ export function fairClaimSql(schema: string, filterQueues: boolean): string {
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
            max_attempts as "maxAttempts",
            case when row_number() over (order by priority, run_at, id) = 1
-             then (select array[queue, acct::text] from lanes order by n desc limit 1)
+             then (select array[queue, acct::text] from visited order by n desc limit 1)
            end as "fairCursor"
     from claimed
     order by priority, run_at, id`;

@@ -18,13 +18,15 @@ export function findSql(schema: string): string {
 
 /**
  * Job counts by queue and state in the account `$1`, `scheduled` (available, due later) counted apart
- * from `available`. A scan of the account's rows (or of the table): an operations query, not a hot one.
+ * from `available`, and whether each queue is paused (one primary-key probe of `paused` per row of the
+ * result). A scan of the account's rows (or of the table): an operations query, not a hot one.
  */
 export function countByStateSql(schema: string): string {
   return `
     select queue,
            case when state = 'available' and run_at > now() then 'scheduled' else state end as state,
-           count(*) as count
+           count(*) as count,
+           exists (select from "${schema}".paused p where p.kind = 'queue' and p.key = queue) as paused
     from "${schema}".jobs where ${accountMatch(1)} group by 1, 2 order by 1, 2`;
 }
 
