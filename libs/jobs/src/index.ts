@@ -77,3 +77,28 @@ export {
   WorkerShutdownError,
 } from './errors';
 export type { JobsSchemaProblem, PayloadFieldError } from './errors';
+
+// Observability
+export { OnJobEvent } from './decorators/on-job-event.decorator';
+export { JOB_EVENT_TYPES } from './observability/job-event.types';
+export type {
+  JobAttemptEndedBase,
+  JobCancelledEvent,
+  JobCompletedEvent,
+  JobEnqueuedEvent,
+  JobEvent,
+  JobEventBase,
+  JobEventOf,
+  JobEventType,
+  JobFailedEvent,
+  JobProgressEvent,
+  JobRetryingEvent,
+  JobSnoozedEvent,
+  JobStartedEvent,
+  JobsRescuedEvent,
+  OnJobEventOptions,
+} from './observability/job-event.types';
+export type {
+  JobsLoggingOptions,
+  ObservabilityOptions,
+} from './interfaces/observability-options.interface';

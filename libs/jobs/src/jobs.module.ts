@@ -26,6 +26,9 @@ import { JobInvoker } from './worker/job-invoker';
 import { JobRunner } from './worker/job-runner';
 import { JobWorker } from './worker/job-worker';
 import { PerformNowRunner } from './worker/perform-now.runner';
+import { JobEventDispatcher } from './observability/job-event.dispatcher';
+import { JobEventsExplorer } from './observability/job-events.explorer';
+import { JobLifecycle } from './observability/job-lifecycle';
 
 const providers: Provider[] = [
   {
@@ -59,6 +62,10 @@ const providers: Provider[] = [
   ScheduleCollector,
   RecurringOrchestrator,
   TickRetention,
+  // Observability: @OnJobEvent listeners, and the port the queue and the worker report to.
+  JobEventDispatcher,
+  JobEventsExplorer,
+  JobLifecycle,
 ];
 
 /**

@@ -5,6 +5,7 @@ import type { AccountResolver } from './account-resolver.interface';
 import type { AccountSource, ScheduleDefinition } from './recurring-options.interface';
 import type { BackoffOptions } from './backoff.interface';
 import type { HandlerInvoker } from './job-invoker.interface';
+import type { JobsLoggingOptions, ObservabilityOptions } from './observability-options.interface';
 
 /** Tenant capture and re-entry. Omit it and every job is global. */
 export interface TenantOptions {
@@ -79,7 +80,7 @@ export interface JobDefaults {
 }
 
 /** Options of `JobsModule.forRoot(...)` / the factory of `forRootAsync(...)`. */
-export interface JobsModuleOptions {
+export interface JobsModuleOptions extends JobsLoggingOptions {
   /** PostgreSQL schema of the jobs tables. Must match the schema the migrations created. Default `'jobs'`. */
   schema?: string;
   /** Run the library's migrations at startup (idempotent). Default `false`: run them with your own migrations. */
@@ -112,4 +113,6 @@ export interface JobsModuleOptions {
    * `JobInvoker`, which calls `perform` and nothing else.
    */
   invoker?: Type<HandlerInvoker>;
+  /** Events, traces, metrics and progress. Default: see `ObservabilityOptions`. */
+  observability?: ObservabilityOptions;
 }

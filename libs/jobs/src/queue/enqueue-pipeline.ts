@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import type { BulkJob, JobClass } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
+import { DISABLED_LIFECYCLE, JobLifecycle } from '../observability/job-lifecycle';
 import { serializePayload, toValidPayload } from '../payload/payload';
 import type { NewJob } from '../persistence/job-row';
 import { InsertedJob, JOB_STORE, JobStore } from '../persistence/job-store';
@@ -31,6 +32,8 @@ export class EnqueuePipeline {
     private readonly tenancy: TenantContext,
     @Inject(JOB_STORE) private readonly store: JobStore,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+    // Optional: the testing module's pipeline has no lifecycle (nothing observes its jobs).
+    @Optional() private readonly lifecycle: JobLifecycle = DISABLED_LIFECYCLE,
   ) {}
 
   /** Enqueues `items` of `job`, inside `manager`'s transaction when given. */
@@ -63,6 +66,7 @@ export class EnqueuePipeline {
     const rows = await this.store.insert(jobs, {
       validation: () => this.validatePayloads(definition, items),
     });
+    if (this.lifecycle.enabled) this.lifecycle.enqueued(jobs, rows);
     if (rows.length === jobs.length) return rows.map((r) => r.id);
     return this.withExistingIds(jobs, rows, undefined);
   }
@@ -119,6 +123,7 @@ export class EnqueuePipeline {
   private async insert(jobs: NewJob[], manager?: EntityManager): Promise<string[]> {
     if (jobs.length === 0) return [];
     const rows = await this.store.insert(jobs, { manager });
+    if (this.lifecycle.enabled) this.lifecycle.enqueued(jobs, rows);
     if (rows.length === jobs.length) return rows.map((r) => r.id);
     return this.withExistingIds(jobs, rows, manager);
   }

@@ -11,6 +11,7 @@ import { JobRegistry } from '../discovery/job.registry';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from '../persistence/job-attempt';
+import { JobLifecycle } from '../observability/job-lifecycle';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { cancelChannel, notifyChannel } from '../persistence/notify-channel';
 import { WorkerRepository } from '../persistence/worker.repository';
@@ -60,6 +61,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly registry: JobRegistry,
     private readonly db: JobsDatabase,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+    private readonly lifecycle: JobLifecycle,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -124,6 +126,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const batcher = new CompletionBatcher(this.store, this.id, backoff, this.logger, {
       written: () => loop.wake(), // their room is free now: the fetch loop may be waiting for it
       running: () => this.running,
+      lifecycle: this.lifecycle,
     });
     const executor = new JobExecutor(
       this.runner,
@@ -136,6 +139,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         buffer.dispatch();
         loop.wake();
       },
+      this.lifecycle,
     );
     const buffer = new LocalBuffer({
       concurrency: w.concurrency,
@@ -166,7 +170,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         },
         ...w,
         heldIds: () => [...buffer.ids(), ...executor.ids(), ...batcher.ids()],
-        rescued: () => loop.wake(),
+        rescued: (count) => {
+          loop.wake();
+          if (this.lifecycle.enabled) this.lifecycle.rescued(count, this.id);
+        },
       },
       this.logger,
     );
