@@ -20,7 +20,11 @@ import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
-const ALL = ['CreateJobsTables1763800000000', 'HotPathIndexes1763900000000'];
+const ALL = [
+  'CreateJobsTables1763800000000',
+  'HotPathIndexes1763900000000',
+  'ObservabilityColumns1796133600000',
+];
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -91,10 +95,11 @@ describe('migration names', () => {
     expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
       'CreateJobsTablesMyJobs1763800000000',
       'HotPathIndexesMyJobs1763900000000',
+      'ObservabilityColumnsMyJobs1796133600000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000']),
+      new Set(['1763800000000', '1763900000000', '1796133600000']),
     );
   });
 });
@@ -186,6 +191,22 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it('undoing ObservabilityColumns drops its two columns', async () => {
+    const columns = () =>
+      withClient(db.url, async (c) => {
+        const { rows } = await c.query<{ c: string }>(
+          `select column_name as c from information_schema.columns
+           where table_schema = 'jobs' and table_name = 'jobs' and column_name in ('trace_context', 'progress')
+           order by 1`,
+        );
+        return rows.map((r) => r.c);
+      });
+    expect(await columns()).toEqual(['progress', 'trace_context']);
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 2));
+    expect(await columns()).toEqual([]);
+  });
+
   it("undoing HotPathIndexes brings the first version's indexes back", async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual([ALL[0]]);
@@ -201,7 +222,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('upgrades a database made by the first version (jobs in it kept)', async () => {
     await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
     const applied = await dataSource!.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual([ALL[1]]);
+    expect(applied.map((m) => m.name)).toEqual([ALL[1], ALL[2]]);
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
@@ -219,14 +240,16 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('undoLastMigration() down to the first drops the tables and the schema', async () => {
     await dataSource!.undoLastMigration();
     await dataSource!.undoLastMigration();
+    await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
     expect(await recordedMigrations(db.url)).toEqual([]);
   });
 
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
-    expect(applied).toHaveLength(2);
+    expect(applied).toHaveLength(3);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
+    await dataSource!.undoLastMigration();
     await dataSource!.undoLastMigration();
     await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
@@ -257,6 +280,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
       'CreateJobsTablesBillingJobs1763800000000',
       'HotPathIndexes1763900000000',
       'HotPathIndexesBillingJobs1763900000000',
+      'ObservabilityColumns1796133600000',
+      'ObservabilityColumnsBillingJobs1796133600000',
     ]);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([

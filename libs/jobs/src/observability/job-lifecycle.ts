@@ -1,9 +1,12 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
+import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { NewJob } from '../persistence/job-row';
 import type { InsertedJob } from '../persistence/job-store';
 import type { AttemptOutcome } from './attempt-outcome';
 import { JobEventDispatcher } from './job-event.dispatcher';
+import { JobTracing } from './job-tracing';
 import { ObservedAttempt } from './observed-attempt';
 
 /** A completion as the batcher holds it (the worker's `Completion`). */
@@ -24,13 +27,20 @@ export interface CompletionRef {
 export class JobLifecycle implements OnApplicationBootstrap {
   /** Anything observes jobs: read before any other call. */
   enabled = false;
+  /** Spans, when an OpenTelemetry SDK is registered (and `observability.tracing` is on). */
+  tracing: JobTracing | undefined;
   /** Attempts whose completion waits for its batch, by job id. */
   private readonly awaitingBatch = new Map<string, ObservedAttempt>();
 
-  constructor(readonly events: JobEventDispatcher) {}
+  constructor(
+    readonly events: JobEventDispatcher,
+    @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {}
 
+  /** Decides once what observes jobs: listeners are discovered and an SDK, if any, registered by now. */
   onApplicationBootstrap(): void {
-    this.enabled = this.events.hasListeners;
+    this.tracing = JobTracing.create(this.options.observability);
+    this.enabled = this.events.hasListeners || this.tracing !== undefined;
   }
 
   /** Jobs were inserted (`inserted`: the rows written, in the order of `jobs`, dedupes left out). */
@@ -53,7 +63,8 @@ export class JobLifecycle implements OnApplicationBootstrap {
 
   /** An attempt starts: its observation times it and reports how it ended. */
   started(job: JobAttempt): ObservedAttempt {
-    const seen = new ObservedAttempt(job, this);
+    const span = this.tracing?.startProcess(job);
+    const seen = new ObservedAttempt(job, this, span && this.tracing, span);
     if (this.events.listens('started')) this.events.emit({ type: 'started', ...base(job) });
     return seen;
   }

@@ -1,7 +1,9 @@
 import { JobCancelledError } from '../errors';
 import type { JobAttempt } from '../persistence/job-attempt';
+import type { Span } from '@opentelemetry/api';
 import type { AttemptOutcome } from './attempt-outcome';
 import type { JobEvent } from './job-event.types';
+import type { JobTracing } from './job-tracing';
 
 /** What an observation reports to (the `JobLifecycle`). */
 export interface AttemptReporter {
@@ -22,13 +24,21 @@ export class ObservedAttempt {
   constructor(
     readonly job: JobAttempt,
     private readonly lifecycle: AttemptReporter,
+    private readonly tracing?: JobTracing,
+    /** The attempt's `process <queue>` span, when traced. */
+    private readonly span?: Span,
   ) {}
 
-  /** Runs the attempt (`fn`: the runner's) and notes how long it took and how it ended. */
+  /**
+   * Runs the attempt (`fn`: the runner's), inside its span when traced, and notes how long it took and
+   * how it ended; the span ends with the attempt.
+   */
   run(fn: () => Promise<AttemptOutcome>): Promise<AttemptOutcome> {
-    return fn().then((outcome) => {
+    const running = this.span && this.tracing ? this.tracing.within(this.span, fn) : fn();
+    return running.then((outcome) => {
       this.durationMs = performance.now() - this.startedAt;
       this.outcome = outcome;
+      if (this.span) this.tracing?.endProcess(this.span, outcome);
       return outcome;
     });
   }

@@ -43,6 +43,8 @@ export interface NewJob {
   /** Rounded and clamped to `>= 0`. */
   delayMs: number | null;
   uniqueKey: string | null;
+  /** The enqueue's W3C `traceparent` when an OpenTelemetry SDK traced it; absent otherwise. */
+  traceContext?: string | null;
 }
 
 /** `scheduled` is reported, never stored: an `available` row whose `run_at` is still ahead of `now`. */

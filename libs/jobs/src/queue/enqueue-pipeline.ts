@@ -44,6 +44,22 @@ export class EnqueuePipeline {
   ): Promise<string[]> {
     if (items.length === 0) return [];
     const definition = this.registry.forType(job);
+    const tracing = this.lifecycle.tracing;
+    if (tracing) {
+      const queue = items[0].queue ?? definition.queue;
+      return tracing.send({ name: definition.name, queue }, items.length, () =>
+        this.write(definition, items, manager),
+      );
+    }
+    return this.write(definition, items, manager);
+  }
+
+  /** Checks and writes the items (see `enqueue`). */
+  private async write<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+    manager: EntityManager | undefined,
+  ): Promise<string[]> {
     if (manager || items.length < OVERLAPPED_ENQUEUE_MIN) {
       return this.insert(await this.prepare(definition, items), manager);
     }
@@ -116,6 +132,7 @@ export class EnqueuePipeline {
       runAt: item.runAt ?? null,
       delayMs: item.delayMs !== undefined ? Math.max(0, Math.round(item.delayMs)) : null,
       uniqueKey: item.uniqueKey ?? null,
+      traceContext: this.lifecycle.tracing ? this.lifecycle.tracing.traceparent() : null,
     };
   }
 

@@ -10,6 +10,9 @@
  * commit per batch. `attempts` is incremented here, at claim, so an attempt whose worker dies is still
  * counted and a job that kills its process cannot loop forever.
  *
+ * `traceContext` (the enqueue's trace, for the attempt's span link) and `waitMs` (how long the job was
+ * due before this claim, on the database clock) are read by observability only.
+ *
  * The rows come back in claim order (an update returns them in whatever order it found them), with
  * columns named after the worker's `JobAttempt` fields, so they need no mapping.
  */
@@ -30,10 +33,11 @@ export function claimSql(schema: string, filterQueues: boolean): string {
         for update skip locked
       ))
       returning j.id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts,
-                j.priority, j.run_at
+                j.priority, j.run_at, j.trace_context
     )
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
-           max_attempts as "maxAttempts"
+           max_attempts as "maxAttempts", trace_context as "traceContext",
+           extract(epoch from now() - run_at)::float8 * 1000 as "waitMs"
     from claimed
     order by priority, run_at, id`;
 }
