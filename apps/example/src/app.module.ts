@@ -18,6 +18,7 @@ import { DigestModule } from './digest/digest.module';
 import { InvoicesModule } from './invoices/invoices.module';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { MailerModule } from './mailer/mailer.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { OrdersModule } from './orders/orders.module';
 
 export interface AppModuleOptions {
@@ -64,6 +65,7 @@ export class AppModule {
         InvoicesModule,
         DigestModule,
         JobsApiModule,
+        ObservabilityModule,
       ],
       controllers: [AppController],
       providers: [

@@ -29,6 +29,7 @@ import { PerformNowRunner } from './worker/perform-now.runner';
 import { JobEventDispatcher } from './observability/job-event.dispatcher';
 import { JobEventsExplorer } from './observability/job-events.explorer';
 import { JobLifecycle } from './observability/job-lifecycle';
+import { ObservabilityRepository } from './persistence/observability.repository';
 
 const providers: Provider[] = [
   {
@@ -66,6 +67,7 @@ const providers: Provider[] = [
   JobEventDispatcher,
   JobEventsExplorer,
   JobLifecycle,
+  ObservabilityRepository,
 ];
 
 /**

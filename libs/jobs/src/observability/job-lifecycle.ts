@@ -4,10 +4,14 @@ import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { NewJob } from '../persistence/job-row';
 import type { InsertedJob } from '../persistence/job-store';
-import type { AttemptOutcome } from './attempt-outcome';
+import { ObservabilityRepository } from '../persistence/observability.repository';
+import { type AttemptOutcome, outcomeName } from './attempt-outcome';
 import { JobEventDispatcher } from './job-event.dispatcher';
+import { JobMetrics } from './job-metrics';
 import { JobTracing } from './job-tracing';
+import { forEachInserted } from './inserted-jobs';
 import { ObservedAttempt } from './observed-attempt';
+import { QueueStatsCache } from './queue-stats.cache';
 
 /** A completion as the batcher holds it (the worker's `Completion`). */
 export interface CompletionRef {
@@ -29,24 +33,40 @@ export class JobLifecycle implements OnApplicationBootstrap {
   enabled = false;
   /** Spans, when an OpenTelemetry SDK is registered (and `observability.tracing` is on). */
   tracing: JobTracing | undefined;
+  /** Metrics, when an OpenTelemetry SDK is registered (and `observability.metrics` is on). */
+  metrics: JobMetrics | undefined;
+  /** Per-queue counts, read at a bounded rate (gauges and health). */
+  readonly stats: QueueStatsCache;
   /** Attempts whose completion waits for its batch, by job id. */
   private readonly awaitingBatch = new Map<string, ObservedAttempt>();
 
   constructor(
     readonly events: JobEventDispatcher,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
-  ) {}
+    repository: ObservabilityRepository,
+  ) {
+    this.stats = new QueueStatsCache(
+      () => repository.queueStats(),
+      options.observability.queueStatsIntervalMs,
+    );
+  }
 
   /** Decides once what observes jobs: listeners are discovered and an SDK, if any, registered by now. */
   onApplicationBootstrap(): void {
     this.tracing = JobTracing.create(this.options.observability);
-    this.enabled = this.events.hasListeners || this.tracing !== undefined;
+    this.metrics = JobMetrics.create(this.options.observability, this.stats);
+    this.enabled =
+      this.events.hasListeners || this.tracing !== undefined || this.metrics !== undefined;
   }
 
   /** Jobs were inserted (`inserted`: the rows written, in the order of `jobs`, dedupes left out). */
   enqueued(jobs: readonly NewJob[], inserted: readonly InsertedJob[]): void {
-    if (!this.events.listens('enqueued')) return;
-    forEachInserted(jobs, inserted, (job, id) =>
+    const metrics = this.metrics;
+    const listens = this.events.listens('enqueued');
+    if (!metrics && !listens) return;
+    forEachInserted(jobs, inserted, (job, id) => {
+      metrics?.enqueued(job);
+      if (!listens) return;
       this.events.emit({
         type: 'enqueued',
         id,
@@ -57,14 +77,15 @@ export class JobLifecycle implements OnApplicationBootstrap {
         maxAttempts: job.maxAttempts,
         runAt: job.runAt,
         delayMs: job.delayMs,
-      }),
-    );
+      });
+    });
   }
 
   /** An attempt starts: its observation times it and reports how it ended. */
   started(job: JobAttempt): ObservedAttempt {
     const span = this.tracing?.startProcess(job);
     const seen = new ObservedAttempt(job, this, span && this.tracing, span);
+    this.metrics?.started(job);
     if (this.events.listens('started')) this.events.emit({ type: 'started', ...base(job) });
     return seen;
   }
@@ -96,8 +117,9 @@ export class JobLifecycle implements OnApplicationBootstrap {
 
   /** Reports an attempt's recorded outcome (called by its observation). */
   report(seen: ObservedAttempt, outcome: AttemptOutcome): void {
-    const event = seen.event(outcome);
-    if (this.events.listens(event.type)) this.events.emit(event);
+    this.metrics?.ended(seen.job, outcome, seen.durationMs);
+    // The outcome's name is its event type: no event object unless someone listens to that type.
+    if (this.events.listens(outcomeName(outcome))) this.events.emit(seen.event(outcome));
   }
 }
 
@@ -113,36 +135,4 @@ export function base(job: JobAttempt) {
     attempt: job.attempt,
     maxAttempts: job.maxAttempts,
   };
-}
-
-/**
- * Calls `fn` for each job that was written, with its new id. `inserted` holds the written rows in job
- * order; a job whose `uniqueKey` deduplicated to an unfinished job has no row (and no call).
- */
-export function forEachInserted(
-  jobs: readonly NewJob[],
-  inserted: readonly InsertedJob[],
-  fn: (job: NewJob, id: string) => void,
-): void {
-  if (inserted.length === jobs.length) {
-    for (let i = 0; i < jobs.length; i++) fn(jobs[i], inserted[i].id);
-    return;
-  }
-  const byKey = new Map<string, string>();
-  const plain: string[] = [];
-  for (const row of inserted) {
-    if (row.unique_key === null) plain.push(row.id);
-    else byKey.set(row.unique_key, row.id);
-  }
-  let next = 0;
-  for (const job of jobs) {
-    if (job.uniqueKey === null) {
-      if (next < plain.length) fn(job, plain[next++]);
-      continue;
-    }
-    const id = byKey.get(job.uniqueKey);
-    if (id === undefined) continue;
-    byKey.delete(job.uniqueKey); // two items with one key: the first one wrote the row
-    fn(job, id);
-  }
 }

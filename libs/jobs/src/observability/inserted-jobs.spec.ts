@@ -1,5 +1,5 @@
 import type { NewJob } from '../persistence/job-row';
-import { forEachInserted } from './job-lifecycle';
+import { forEachInserted } from './inserted-jobs';
 
 function job(uniqueKey: string | null, name = 'j'): NewJob {
   return {
