@@ -80,6 +80,8 @@ export type { JobsSchemaProblem, PayloadFieldError } from './errors';
 
 // Observability
 export { OnJobEvent } from './decorators/on-job-event.decorator';
+export { JobsHealthIndicator } from './observability/jobs-health.indicator';
+export type { JobsHealthOptions } from './observability/jobs-health.indicator';
 export { JOB_EVENT_TYPES } from './observability/job-event.types';
 export type {
   JobAttemptEndedBase,

@@ -30,6 +30,8 @@ import { JobEventDispatcher } from './observability/job-event.dispatcher';
 import { JobEventsExplorer } from './observability/job-events.explorer';
 import { JobLifecycle } from './observability/job-lifecycle';
 import { ObservabilityRepository } from './persistence/observability.repository';
+import { JobsHealthIndicator } from './observability/jobs-health.indicator';
+import { WORKER_STATUS } from './observability/worker-status';
 
 const providers: Provider[] = [
   {
@@ -68,6 +70,8 @@ const providers: Provider[] = [
   JobEventsExplorer,
   JobLifecycle,
   ObservabilityRepository,
+  { provide: WORKER_STATUS, useExisting: JobWorker },
+  JobsHealthIndicator,
 ];
 
 /**
@@ -78,7 +82,7 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule, ClsModule],
   providers,
-  exports: [JobQueueService, JobWorker, JobRegistry],
+  exports: [JobQueueService, JobWorker, JobRegistry, JobsHealthIndicator],
 })
 export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
   constructor(

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 import { PrometheusMetrics } from './prometheus-metrics';
 
-/** What operators scrape and probe: `/metrics` (Prometheus). */
+/** What operators scrape and probe: `/metrics` (Prometheus) and `/health` (Terminus). */
 @Module({
-  controllers: [MetricsController],
+  imports: [TerminusModule],
+  controllers: [MetricsController, HealthController],
   providers: [PrometheusMetrics],
 })
 export class ObservabilityModule {}

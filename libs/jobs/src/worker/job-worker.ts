@@ -77,6 +77,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     return this.running;
   }
 
+  /** True while its LISTEN connection is up (false while it reconnects: it polls meanwhile). */
+  get listening(): boolean {
+    return this.parts?.listener.connected ?? false;
+  }
+
   /** Starts claiming. Called on bootstrap unless `worker.enabled` is false. */
   async start(): Promise<void> {
     if (this.running) return;
