@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from '../persistence/job-attempt';
@@ -8,6 +8,7 @@ import { ObservabilityRepository } from '../persistence/observability.repository
 import { type AttemptOutcome, outcomeName } from './attempt-outcome';
 import { JobEventDispatcher } from './job-event.dispatcher';
 import { JobMetrics } from './job-metrics';
+import { JobProgress } from './job-progress';
 import { JobTracing } from './job-tracing';
 import { forEachInserted } from './inserted-jobs';
 import { ObservedAttempt } from './observed-attempt';
@@ -28,7 +29,7 @@ export interface CompletionRef {
  * are discovered and an OpenTelemetry SDK, if any, is registered.
  */
 @Injectable()
-export class JobLifecycle implements OnApplicationBootstrap {
+export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   /** Anything observes jobs: read before any other call. */
   enabled = false;
   /** Spans, when an OpenTelemetry SDK is registered (and `observability.tracing` is on). */
@@ -37,6 +38,8 @@ export class JobLifecycle implements OnApplicationBootstrap {
   metrics: JobMetrics | undefined;
   /** Per-queue counts, read at a bounded rate (gauges and health). */
   readonly stats: QueueStatsCache;
+  /** `ctx.progress`: always on (a job that never reports costs nothing). */
+  readonly progress: JobProgress;
   /** Attempts whose completion waits for its batch, by job id. */
   private readonly awaitingBatch = new Map<string, ObservedAttempt>();
 
@@ -49,6 +52,12 @@ export class JobLifecycle implements OnApplicationBootstrap {
       () => repository.queueStats(),
       options.observability.queueStatsIntervalMs,
     );
+    this.progress = new JobProgress(repository, events, options.observability.progressIntervalMs);
+  }
+
+  /** After the worker drained: stops progress timers and waits for progress writes in flight. */
+  onApplicationShutdown(): Promise<void> {
+    return this.progress.close();
   }
 
   /** Decides once what observes jobs: listeners are discovered and an SDK, if any, registered by now. */

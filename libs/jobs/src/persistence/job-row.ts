@@ -24,6 +24,8 @@ export interface JobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** Set by `ctx.progress` (the in-memory store keeps none). */
+  progress?: unknown;
 }
 
 /**
@@ -80,5 +82,6 @@ export function toJobRecord(row: JobRow, now: Date): JobRecord {
     uniqueKey: row.unique_key,
     lockedBy: row.locked_by,
     lockedUntil: row.locked_until,
+    progress: row.progress ?? null,
   };
 }

@@ -116,6 +116,9 @@ export class JobExecutor {
     t: JobTransition,
     seen?: ObservedAttempt,
   ): Promise<void> | undefined {
+    // A progress value still pending is written first (only for jobs that reported progress).
+    const flushing = this.lifecycle.progress?.flush(job);
+    if (flushing) return flushing.then(() => this.record(job, t, seen));
     switch (t.kind) {
       case 'complete':
         this.batcher.add({ id: job.id, name: job.name, attempt: job.attempt, result: t.result });

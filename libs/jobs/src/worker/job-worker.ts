@@ -86,6 +86,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.lifecycle.progress.workerId = this.id;
     const parts = (this.parts = this.build());
     try {
       await parts.leases.start();
