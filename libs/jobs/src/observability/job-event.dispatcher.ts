@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, LoggerService, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { toError } from '../errors';
 import { JOB_ID_CLS_KEY } from '../jobs.constants';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobEvent, JobEventType } from './job-event.types';
+import { libraryLogger } from './library-logger';
 
 /** One discovered `@OnJobEvent` method, bound to its provider. */
 export interface JobEventListener {
@@ -29,7 +30,7 @@ const MAX_PENDING_CALLS = 10_000;
  */
 @Injectable()
 export class JobEventDispatcher implements OnApplicationShutdown {
-  private readonly logger = new Logger('JobEvents');
+  private readonly logger: LoggerService;
   private readonly byType = new Map<JobEventType, JobEventListener[]>();
   private pending: Array<[JobEventListener, JobEvent]> = [];
   private readonly running = new Set<Promise<void>>();
@@ -40,7 +41,9 @@ export class JobEventDispatcher implements OnApplicationShutdown {
   constructor(
     private readonly cls: ClsService,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
-  ) {}
+  ) {
+    this.logger = libraryLogger(options.logger, 'JobEvents');
+  }
 
   /** Registers a listener for some event types (at module init). */
   add(types: readonly JobEventType[], listener: JobEventListener): void {

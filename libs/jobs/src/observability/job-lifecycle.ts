@@ -7,7 +7,9 @@ import type { InsertedJob } from '../persistence/job-store';
 import { ObservabilityRepository } from '../persistence/observability.repository';
 import { type AttemptOutcome, outcomeName } from './attempt-outcome';
 import { JobEventDispatcher } from './job-event.dispatcher';
+import { JobLogs } from './job-logs';
 import { JobMetrics } from './job-metrics';
+import { libraryLogger } from './library-logger';
 import { JobProgress } from './job-progress';
 import { JobTracing } from './job-tracing';
 import { forEachInserted } from './inserted-jobs';
@@ -38,6 +40,8 @@ export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
   metrics: JobMetrics | undefined;
   /** Per-queue counts, read at a bounded rate (gauges and health). */
   readonly stats: QueueStatsCache;
+  /** Debug lines of each attempt, with `logLevel: 'debug'`. */
+  logs: JobLogs | undefined;
   /** `ctx.progress`: always on (a job that never reports costs nothing). */
   readonly progress: JobProgress;
   /** Attempts whose completion waits for its batch, by job id. */
@@ -52,7 +56,12 @@ export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
       () => repository.queueStats(),
       options.observability.queueStatsIntervalMs,
     );
-    this.progress = new JobProgress(repository, events, options.observability.progressIntervalMs);
+    this.progress = new JobProgress(
+      repository,
+      events,
+      options.observability.progressIntervalMs,
+      libraryLogger(options.logger, 'JobProgress'),
+    );
   }
 
   /** After the worker drained: stops progress timers and waits for progress writes in flight. */
@@ -64,8 +73,11 @@ export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
   onApplicationBootstrap(): void {
     this.tracing = JobTracing.create(this.options.observability);
     this.metrics = JobMetrics.create(this.options.observability, this.stats);
-    this.enabled =
-      this.events.hasListeners || this.tracing !== undefined || this.metrics !== undefined;
+    this.logs = JobLogs.create(
+      this.options.logLevel,
+      libraryLogger(this.options.logger, 'JobWorker'),
+    );
+    this.enabled = this.events.hasListeners || !!this.tracing || !!this.metrics || !!this.logs;
   }
 
   /** Jobs were inserted (`inserted`: the rows written, in the order of `jobs`, dedupes left out). */
@@ -95,6 +107,7 @@ export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
     const span = this.tracing?.startProcess(job);
     const seen = new ObservedAttempt(job, this, span && this.tracing, span);
     this.metrics?.started(job);
+    this.logs?.started(job);
     if (this.events.listens('started')) this.events.emit({ type: 'started', ...base(job) });
     return seen;
   }
@@ -127,6 +140,7 @@ export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
   /** Reports an attempt's recorded outcome (called by its observation). */
   report(seen: ObservedAttempt, outcome: AttemptOutcome): void {
     this.metrics?.ended(seen.job, outcome, seen.durationMs);
+    this.logs?.ended(seen.job, outcome, seen.durationMs);
     // The outcome's name is its event type: no event object unless someone listens to that type.
     if (this.events.listens(outcomeName(outcome))) this.events.emit(seen.event(outcome));
   }

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { InvalidArgumentError, toError } from '../errors';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { ObservabilityRepository } from '../persistence/observability.repository';
@@ -59,7 +59,6 @@ interface Reported {
  * Costs nothing for jobs that never report: its map stays empty and `flush` returns at its first line.
  */
 export class JobProgress {
-  private readonly logger = new Logger('JobProgress');
   private readonly reported = new Map<string, Reported>();
   /** The worker whose attempts report (their `locked_by`); set when the worker starts. */
   workerId: string | undefined;
@@ -68,6 +67,7 @@ export class JobProgress {
     private readonly repository: ObservabilityRepository,
     private readonly events: JobEventDispatcher,
     private readonly intervalMs: number,
+    private readonly logger: LoggerService,
   ) {}
 
   /** What `ctx.progress(value)` does for `job`; throws `InvalidArgumentError` for a value it refuses. */
