@@ -48,6 +48,16 @@ class SnoozyJob implements JobHandler {
 }
 const snoozed = new Set<string>();
 
+/** Runs until its signal is aborted (a cancel). */
+@Job({ name: 'events.endless', tenant: 'none' })
+class EndlessJob implements JobHandler {
+  perform(_payload: unknown, ctx: JobContext): Promise<void> {
+    return new Promise((_, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+    );
+  }
+}
+
 /** What a listener saw, with the state of the job's row at that moment and the CLS account. */
 interface Seen {
   event: JobEvent;
@@ -66,7 +76,7 @@ class Recorder {
     private readonly dataSource: DataSource,
   ) {}
 
-  @OnJobEvent(['enqueued', 'started', 'completed', 'retrying', 'failed', 'snoozed'])
+  @OnJobEvent(['enqueued', 'started', 'completed', 'retrying', 'failed', 'snoozed', 'cancelled'])
   async record(event: JobEvent): Promise<void> {
     // Kept in the order the events came (the look-ups below may finish in another).
     const seen: Seen = {
@@ -145,6 +155,7 @@ describe('lifecycle events (@OnJobEvent)', () => {
         FlakyJob,
         DoomedJob,
         SnoozyJob,
+        EndlessJob,
         Recorder,
         { provide: 'HOSTILE', useFactory: () => new Hostile() },
       ],
@@ -235,6 +246,18 @@ describe('lifecycle events (@OnJobEvent)', () => {
       'completed',
     ]);
     expect(recorder.of(id, 'snoozed')[0].cls).toBeUndefined(); // a global job: no account in CLS
+  });
+
+  it('reports a running job that is cancelled', async () => {
+    const id = await jobs.performLater(EndlessJob, {});
+    await waitFor(() => recorder.of(id, 'started').length === 1, { message: 'started event' });
+    expect(await jobs.cancel(id)).toBe(true);
+    await waitFor(() => recorder.of(id, 'cancelled').length === 1, { message: 'cancelled event' });
+    expect(recorder.of(id).map((s) => s.event.type)).toEqual(['enqueued', 'started', 'cancelled']);
+    expect(recorder.of(id, 'cancelled')[0].event).toMatchObject({
+      attempt: 1,
+      name: 'events.endless',
+    });
   });
 
   it('a throwing or never-settling listener is logged and changes nothing: later jobs run on', async () => {

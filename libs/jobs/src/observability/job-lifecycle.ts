@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
+import type { JobErrorRecord } from '../interfaces';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { NewJob } from '../persistence/job-row';
 import type { InsertedJob } from '../persistence/job-store';
@@ -130,6 +131,14 @@ export class JobLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
       this.awaitingBatch.delete(c.id);
       if (allWritten) seen.report();
     }
+  }
+
+  /** A completion PostgreSQL refused ended the job `failed` instead (`changed`: 0 if fenced out). */
+  unstorable(c: CompletionRef, error: JobErrorRecord, changed: number): void {
+    const seen = this.awaitingBatch.get(c.id);
+    if (!seen || seen.job.attempt !== c.attempt) return;
+    this.awaitingBatch.delete(c.id);
+    seen.recorded({ kind: 'fail', error }, changed);
   }
 
   /** The rescuer returned `count` jobs of dead workers. */

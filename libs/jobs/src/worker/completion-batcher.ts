@@ -133,6 +133,7 @@ export class CompletionBatcher {
         error: toStorableJson(JSON.stringify(record)),
         retryDelayMs: null,
       });
+      if (this.hooks.lifecycle?.enabled) this.hooks.lifecycle.unstorable(c, record, changed);
       this.countFencedOut(1 - changed);
     } catch (failure) {
       if (!isDataError(failure)) {
