@@ -90,6 +90,18 @@ module.exports = {
       from: { path: `${src}/`, pathNot: `${src}/testing/` },
       to: { path: `${src}/testing/` },
     },
+    forbid(
+      'observability-below-queue-and-worker',
+      'queue/ and worker/ report to observability/ (one port); it reads persistence/ and the leaves, never them.',
+      `${src}/observability/`,
+      `${src}/(queue|scheduling|worker|testing|tenancy|discovery|payload|decorators)/`,
+    ),
+    forbid(
+      'persistence-knows-no-observability',
+      'observability/ reads through persistence/, not the reverse.',
+      `${src}/(persistence|interfaces|errors|values|cron)/`,
+      `${src}/observability/`,
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

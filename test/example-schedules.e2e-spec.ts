@@ -154,6 +154,11 @@ describe('example shop schedules', () => {
         done.find((job) => job.accountId === accountId)?.result;
       expect(resultOf(a)).toEqual({ invoiced: 2 });
       expect(resultOf(b)).toEqual({ invoiced: 1 });
+      // Each run reported how far it was; its last value was stored before it completed.
+      const progressOf = (accountId: string) =>
+        done.find((job) => job.accountId === accountId)?.progress;
+      expect(progressOf(a)).toEqual({ invoiced: 2 });
+      expect(progressOf(b)).toEqual({ invoiced: 1 });
 
       for (const orderId of [...ordersOf[a].confirmed, ...ordersOf[b].confirmed]) {
         expect(invoiceMails(orderId)).toHaveLength(1);

@@ -71,7 +71,7 @@ describe('fair claiming across accounts', () => {
   });
 
   /** A tenant app (concurrency 10, prefetch 10: a claim holds 20 jobs at most). */
-  async function start(worker: NonNullable<JobsModuleOptions['worker']> = {}) {
+  async function start(worker: NonNullable<JobsModuleOptions['worker']> = { fairness: 'account' }) {
     app = await createJobsApp({
       url: db.url,
       providers: [Starts, TenantJob, GlobalJob],

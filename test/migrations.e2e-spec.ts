@@ -26,6 +26,7 @@ const ALL = [
   'FairClaimIndex1796126400000',
   'DashboardIndexes1796133600000',
   'PausedTable1796139000000',
+  'ObservabilityColumns1796142600000',
 ];
 
 @Injectable()
@@ -100,6 +101,7 @@ describe('migration names', () => {
       'FairClaimIndexMyJobs1796126400000',
       'DashboardIndexesMyJobs1796133600000',
       'PausedTableMyJobs1796139000000',
+      'ObservabilityColumnsMyJobs1796142600000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -109,6 +111,7 @@ describe('migration names', () => {
         '1796126400000',
         '1796133600000',
         '1796139000000',
+        '1796142600000',
       ]),
     );
   });
@@ -212,6 +215,22 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it('undoing ObservabilityColumns drops its two columns', async () => {
+    const columns = () =>
+      withClient(db.url, async (c) => {
+        const { rows } = await c.query<{ c: string }>(
+          `select column_name as c from information_schema.columns
+           where table_schema = 'jobs' and table_name = 'jobs' and column_name in ('trace_context', 'progress')
+           order by 1`,
+        );
+        return rows.map((r) => r.c);
+      });
+    expect(await columns()).toEqual(['progress', 'trace_context']);
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 5));
+    expect(await columns()).toEqual([]);
   });
 
   it('undoing PausedTable drops the paused table only', async () => {
@@ -322,6 +341,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'HotPathIndexesBillingJobs1763900000000',
         'PausedTable1796139000000',
         'PausedTableBillingJobs1796139000000',
+        'ObservabilityColumns1796142600000',
+        'ObservabilityColumnsBillingJobs1796142600000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([

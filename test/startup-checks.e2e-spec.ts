@@ -91,6 +91,7 @@ describe('startup checks of the jobs schema', () => {
       'FairClaimIndex1796126400000',
       'DashboardIndexes1796133600000',
       'PausedTable1796139000000',
+      'ObservabilityColumns1796142600000',
     ]);
     expect(error.message).toContain('HotPathIndexes1763900000000');
     expect(error.message).toContain('jobsMigrations');

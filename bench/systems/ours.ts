@@ -9,6 +9,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
 import { Job, JobHandler, JobQueueService, JobsModule, JobWorker } from 'nestjs-tenant-jobs';
+import { registerBenchOtel } from './ours-otel';
 import type { BenchSystem, JobSink, SetupOptions, SystemTarget } from './types';
 
 /** Jobs are spread over this many accounts (enqueued with an explicit `accountId`). */
@@ -71,8 +72,10 @@ export class OursSystem implements BenchSystem {
   private app: INestApplicationContext | undefined;
   private jobs!: JobQueueService;
   private readonly holder: SinkHolder = { sink: () => undefined };
+  private unregisterOtel: (() => Promise<void>) | undefined;
 
   async setup(target: SystemTarget, { concurrency }: SetupOptions): Promise<void> {
+    this.unregisterOtel = registerBenchOtel();
     this.app = await NestFactory.createApplicationContext(
       BenchAppModule.register(target.databaseUrl, concurrency, this.holder),
       { logger: ['error', 'warn'] },
@@ -103,6 +106,8 @@ export class OursSystem implements BenchSystem {
   async teardown(): Promise<void> {
     await this.app?.close();
     this.app = undefined;
+    await this.unregisterOtel?.();
+    this.unregisterOtel = undefined;
   }
 
   private requireApp(): INestApplicationContext {

@@ -18,6 +18,7 @@ import { DigestModule } from './digest/digest.module';
 import { InvoicesModule } from './invoices/invoices.module';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { MailerModule } from './mailer/mailer.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { OrdersModule } from './orders/orders.module';
 import { AccountDashboardGuard } from './dashboard/account-dashboard.guard';
 import { AdminTokenGuard } from './dashboard/admin-token.guard';
@@ -73,6 +74,7 @@ export class AppModule {
           guard: AccountDashboardGuard,
           scope: 'account',
         }),
+        ObservabilityModule,
       ],
       controllers: [AppController],
       providers: [

@@ -92,3 +92,29 @@ export type {
   JobsDashboardModuleOptions,
   JobsDashboardMountOptions,
 } from './dashboard/jobs-dashboard.options';
+// Observability
+export { OnJobEvent } from './decorators/on-job-event.decorator';
+export { JobsHealthIndicator } from './observability/jobs-health.indicator';
+export type { JobsHealthOptions } from './observability/jobs-health.indicator';
+export { JOB_EVENT_TYPES } from './observability/job-event.types';
+export type {
+  JobAttemptEndedBase,
+  JobCancelledEvent,
+  JobCompletedEvent,
+  JobEnqueuedEvent,
+  JobEvent,
+  JobEventBase,
+  JobEventOf,
+  JobEventType,
+  JobFailedEvent,
+  JobProgressEvent,
+  JobRetryingEvent,
+  JobSnoozedEvent,
+  JobStartedEvent,
+  JobsRescuedEvent,
+  OnJobEventOptions,
+} from './observability/job-event.types';
+export type {
+  JobsLoggingOptions,
+  ObservabilityOptions,
+} from './interfaces/observability-options.interface';

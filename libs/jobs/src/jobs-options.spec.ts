@@ -6,6 +6,7 @@ import {
   resolveJobsOptions,
   validateBackoff,
 } from './jobs-options';
+import { Logger } from '@nestjs/common';
 import { JobInvoker } from './worker/job-invoker';
 
 /** Runs `fn` and returns what it threw (fails the test when it does not throw). */
@@ -58,6 +59,16 @@ describe('resolveJobsOptions', () => {
       validatorOptions: { forbidUnknownValues: true },
       maxPayloadBytes: 262_144,
       invoker: undefined,
+      observability: {
+        listenerTimeoutMs: 5_000,
+        tracing: true,
+        metrics: true,
+        accountIdOnSpans: true,
+        queueStatsIntervalMs: 5_000,
+        progressIntervalMs: 1_000,
+      },
+      logger: undefined,
+      logLevel: 'log',
     };
 
     it('fills in every default when called with no options', () => {
@@ -102,10 +113,8 @@ describe('resolveJobsOptions', () => {
       expect(resolveJobsOptions({ worker: { prefetch: 7 } }).worker.prefetch).toBe(7);
     });
 
-    it('shares the worker between accounts by default when tenants are configured', () => {
-      expect(resolveJobsOptions({ tenant: { clsKey: 'accountId' } }).worker.fairness).toBe(
-        'account',
-      );
+    it('shares the worker between accounts only when asked to (fairness is opt-in)', () => {
+      expect(resolveJobsOptions({ tenant: { clsKey: 'accountId' } }).worker.fairness).toBe(false);
       expect(resolveJobsOptions({ worker: { fairness: 'account' } }).worker.fairness).toBe(
         'account',
       );
@@ -152,6 +161,16 @@ describe('resolveJobsOptions', () => {
         validatorOptions: { whitelist: true },
         maxPayloadBytes: 1_024,
         invoker: JobInvoker,
+        observability: {
+          listenerTimeoutMs: 1,
+          tracing: false,
+          metrics: false,
+          accountIdOnSpans: false,
+          queueStatsIntervalMs: 2,
+          progressIntervalMs: 0,
+        },
+        logger: new Logger('mine'),
+        logLevel: 'debug',
       };
       expect(resolveJobsOptions(options)).toStrictEqual({
         ...options,
@@ -309,6 +328,24 @@ describe('resolveJobsOptions', () => {
       ['database.lockTimeoutMs', { database: { lockTimeoutMs: -1 } }, 'non-negative integer'],
       ['database.statementTimeoutMs', { database: { statementTimeoutMs: 2 ** 31 } }, 'at most'],
       ['database.poolSize', { database: { poolSize: 0 } }, 'positive integer, got 0'],
+      [
+        'observability.listenerTimeoutMs',
+        { observability: { listenerTimeoutMs: 0 } },
+        'positive integer, got 0',
+      ],
+      [
+        'observability.queueStatsIntervalMs',
+        { observability: { queueStatsIntervalMs: 1.5 } },
+        'positive integer, got 1.5',
+      ],
+      [
+        'observability.progressIntervalMs',
+        { observability: { progressIntervalMs: -1 } },
+        'non-negative integer, got -1',
+      ],
+      ['observability.tracing', { observability: { tracing: 'yes' as never } }, 'true or false'],
+      ['logLevel', { logLevel: 'loud' as never }, 'must be one of verbose, debug'],
+      ['logger', { logger: {} as never }, 'must be a Nest LoggerService'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

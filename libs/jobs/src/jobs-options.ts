@@ -1,6 +1,7 @@
 import type { PoolConfig } from 'pg';
 import { InvalidJobsOptionsError } from './errors';
-import type { Type } from '@nestjs/common';
+import type { LoggerService, LogLevel, Type } from '@nestjs/common';
+import type { ObservabilityOptions } from './interfaces/observability-options.interface';
 import type {
   DatabaseOptions,
   HandlerInvoker,
@@ -38,6 +39,10 @@ export interface ResolvedJobsOptions {
   maxPayloadBytes: number;
   /** `undefined`: the default `JobInvoker`. */
   invoker: Type<HandlerInvoker> | undefined;
+  observability: Required<ObservabilityOptions>;
+  /** `undefined`: Nest's `Logger`. */
+  logger: LoggerService | undefined;
+  logLevel: LogLevel;
 }
 
 /** Every default in one place; the README's option tables mirror this object. */
@@ -83,7 +88,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 10_000,
       rescueIntervalMs: worker.rescueIntervalMs ?? 30_000,
       shutdownTimeoutMs: worker.shutdownTimeoutMs ?? 10_000,
-      fairness: worker.fairness ?? (options.tenant ? 'account' : false),
+      fairness: worker.fairness ?? false, // opt-in: see the option's JSDoc
     },
     defaults: {
       queue: options.defaults?.queue ?? 'default',
@@ -103,8 +108,12 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
     validatorOptions: options.validatorOptions ?? { forbidUnknownValues: true },
     maxPayloadBytes: options.maxPayloadBytes ?? 262_144,
     invoker: options.invoker,
+    observability: resolveObservability(options.observability),
+    logger: options.logger,
+    logLevel: options.logLevel ?? 'log',
   };
   validate(resolved);
+  validateObservability(resolved);
   return resolved;
 }
 
@@ -199,7 +208,7 @@ function validate(o: ResolvedJobsOptions): void {
   }
 }
 
-/** The flow-control block of the worker's options (docs/fairness.md). */
+/** The flow-control block of the worker's options (the README, "Fairness and flow control"). */
 function validateFlowControl(w: ResolvedJobsOptions['worker']): void {
   if (w.fairness !== 'account' && w.fairness !== false) {
     fail(
@@ -252,4 +261,32 @@ function check(option: string, problem: string | undefined): void {
 
 function fail(option: string, problem: string): never {
   throw new InvalidJobsOptionsError(option, problem);
+}
+
+/** The `observability` option with its defaults (see `ObservabilityOptions`). */
+function resolveObservability(o: ObservabilityOptions = {}): Required<ObservabilityOptions> {
+  return {
+    listenerTimeoutMs: o.listenerTimeoutMs ?? 5_000,
+    tracing: o.tracing ?? true,
+    metrics: o.metrics ?? true,
+    accountIdOnSpans: o.accountIdOnSpans ?? true,
+    queueStatsIntervalMs: o.queueStatsIntervalMs ?? 5_000,
+    progressIntervalMs: o.progressIntervalMs ?? 1_000,
+  };
+}
+
+const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
+
+function validateObservability(o: ResolvedJobsOptions): void {
+  const obs = o.observability;
+  positiveInt('observability.listenerTimeoutMs', obs.listenerTimeoutMs);
+  positiveInt('observability.queueStatsIntervalMs', obs.queueStatsIntervalMs);
+  nonNegativeInt('observability.progressIntervalMs', obs.progressIntervalMs);
+  for (const key of ['tracing', 'metrics', 'accountIdOnSpans'] as const)
+    if (typeof obs[key] !== 'boolean') fail(`observability.${key}`, 'must be true or false.');
+  if (!LOG_LEVELS.includes(o.logLevel))
+    fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(o.logLevel)}.`);
+  const l = o.logger as { log?: unknown } | undefined;
+  if (l !== undefined && (typeof l !== 'object' || l === null || typeof l.log !== 'function'))
+    fail('logger', 'must be a Nest LoggerService (an object with log, error and warn methods).');
 }

@@ -29,6 +29,12 @@ import { JobInvoker } from './worker/job-invoker';
 import { JobRunner } from './worker/job-runner';
 import { JobWorker } from './worker/job-worker';
 import { PerformNowRunner } from './worker/perform-now.runner';
+import { JobEventDispatcher } from './observability/job-event.dispatcher';
+import { JobEventsExplorer } from './observability/job-events.explorer';
+import { JobLifecycle } from './observability/job-lifecycle';
+import { ObservabilityRepository } from './persistence/observability.repository';
+import { JobsHealthIndicator } from './observability/jobs-health.indicator';
+import { WORKER_STATUS } from './observability/worker-status';
 
 const providers: Provider[] = [
   {
@@ -66,6 +72,13 @@ const providers: Provider[] = [
   PausedRepository,
   { provide: PAUSE_STORE, useExisting: PausedRepository },
   JobFlowControl,
+  // Observability: @OnJobEvent listeners, and the port the queue and the worker report to.
+  JobEventDispatcher,
+  JobEventsExplorer,
+  JobLifecycle,
+  ObservabilityRepository,
+  { provide: WORKER_STATUS, useExisting: JobWorker },
+  JobsHealthIndicator,
 ];
 
 /**
@@ -76,7 +89,7 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule, ClsModule],
   providers,
-  exports: [JobQueueService, JobWorker, JobRegistry, JobFlowControl],
+  exports: [JobQueueService, JobWorker, JobRegistry, JobFlowControl, JobsHealthIndicator],
 })
 export class JobsModule extends JobsConfigurableModule implements OnModuleInit {
   constructor(

@@ -58,6 +58,8 @@ export class SendPendingInvoicesJob implements JobHandler<
       });
       if (!sent) break;
       invoiced++;
+      // How far this run is, for GET /jobs/:id (written at most once a second, and once at the end).
+      ctx.progress({ invoiced });
     }
     if (invoiced > 0) ctx.logger.log(`Mailed ${invoiced} invoice(s) in account ${ctx.accountId}`);
     return { invoiced };

@@ -26,6 +26,14 @@ export interface JobContext {
    * (e.g. a rate limit said "come back later"). Use as `return ctx.snooze(60_000)`.
    */
   snooze(delayMs: number): never;
+  /**
+   * Reports how far the job is: a number (e.g. percent done) or a small JSON object (at most 2 KiB, e.g.
+   * `{ done: 3_000, total: 10_000 }`). Stored on the job at most once per
+   * `observability.progressIntervalMs` (the last value wins, and is stored before the outcome), returned
+   * by `find()` as `progress`, and emitted as a `progress` event. Throws `InvalidArgumentError` for any
+   * other value.
+   */
+  progress(value: number | Record<string, unknown>): void;
 }
 
 /**

@@ -37,4 +37,6 @@ export interface JobRecord {
   uniqueKey: string | null;
   lockedBy: string | null;
   lockedUntil: Date | null;
+  /** The last value the job gave `ctx.progress` (kept after it finished), or `null`. */
+  progress: unknown;
 }

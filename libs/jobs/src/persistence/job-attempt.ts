@@ -11,4 +11,8 @@ export interface JobAttempt {
   /** This attempt's number (1-based); counted at claim. */
   attempt: number;
   maxAttempts: number;
+  /** The W3C `traceparent` of the enqueue, when it was traced (observability). */
+  traceContext?: string | null;
+  /** Milliseconds the job was due before this claim (observability's queue wait). */
+  waitMs?: number;
 }

@@ -24,6 +24,8 @@ export interface JobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** Set by `ctx.progress` (the in-memory store keeps none). */
+  progress?: unknown;
 }
 
 /**
@@ -43,6 +45,8 @@ export interface NewJob {
   /** Rounded and clamped to `>= 0`. */
   delayMs: number | null;
   uniqueKey: string | null;
+  /** The enqueue's W3C `traceparent` when an OpenTelemetry SDK traced it; absent otherwise. */
+  traceContext?: string | null;
 }
 
 /** `scheduled` is reported, never stored: an `available` row whose `run_at` is still ahead of `now`. */
@@ -78,5 +82,6 @@ export function toJobRecord(row: JobRow, now: Date): JobRecord {
     uniqueKey: row.unique_key,
     lockedBy: row.locked_by,
     lockedUntil: row.locked_until,
+    progress: row.progress ?? null,
   };
 }

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { JobDefinition } from '../discovery/job-definition';
 import { JobRegistry } from '../discovery/job.registry';
 import type { BulkJob, JobClass } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
+import { DISABLED_LIFECYCLE, JobLifecycle } from '../observability/job-lifecycle';
 import { serializePayload, toValidPayload } from '../payload/payload';
 import type { NewJob } from '../persistence/job-row';
 import { InsertedJob, JOB_STORE, JobStore } from '../persistence/job-store';
@@ -31,6 +32,8 @@ export class EnqueuePipeline {
     private readonly tenancy: TenantContext,
     @Inject(JOB_STORE) private readonly store: JobStore,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+    // Optional: the testing module's pipeline has no lifecycle (nothing observes its jobs).
+    @Optional() private readonly lifecycle: JobLifecycle = DISABLED_LIFECYCLE,
   ) {}
 
   /** The registered name of `job` (throws `JobDefinitionError` for a class that is not a job). */
@@ -46,6 +49,22 @@ export class EnqueuePipeline {
   ): Promise<string[]> {
     if (items.length === 0) return [];
     const definition = this.registry.forType(job);
+    const tracing = this.lifecycle.tracing;
+    if (tracing) {
+      const queue = items[0].queue ?? definition.queue;
+      return tracing.send({ name: definition.name, queue }, items.length, () =>
+        this.write(definition, items, manager),
+      );
+    }
+    return this.write(definition, items, manager);
+  }
+
+  /** Checks and writes the items (see `enqueue`). */
+  private async write<P>(
+    definition: JobDefinition,
+    items: ReadonlyArray<BulkJob<P>>,
+    manager: EntityManager | undefined,
+  ): Promise<string[]> {
     if (manager || items.length < OVERLAPPED_ENQUEUE_MIN) {
       return this.insert(await this.prepare(definition, items), manager);
     }
@@ -68,6 +87,7 @@ export class EnqueuePipeline {
     const rows = await this.store.insert(jobs, {
       validation: () => this.validatePayloads(definition, items),
     });
+    if (this.lifecycle.enabled) this.lifecycle.enqueued(jobs, rows);
     if (rows.length === jobs.length) return rows.map((r) => r.id);
     return this.withExistingIds(jobs, rows, undefined);
   }
@@ -128,6 +148,7 @@ export class EnqueuePipeline {
       runAt: item.runAt ?? null,
       delayMs: item.delayMs !== undefined ? Math.round(item.delayMs) : null,
       uniqueKey: item.uniqueKey ?? null,
+      traceContext: this.lifecycle.tracing ? this.lifecycle.tracing.traceparent() : null,
     };
   }
 
@@ -135,6 +156,7 @@ export class EnqueuePipeline {
   private async insert(jobs: NewJob[], manager?: EntityManager): Promise<string[]> {
     if (jobs.length === 0) return [];
     const rows = await this.store.insert(jobs, { manager });
+    if (this.lifecycle.enabled) this.lifecycle.enqueued(jobs, rows);
     if (rows.length === jobs.length) return rows.map((r) => r.id);
     return this.withExistingIds(jobs, rows, manager);
   }

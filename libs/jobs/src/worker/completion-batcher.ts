@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { ResultNotStorableError } from '../errors';
+import type { JobLifecycle } from '../observability/job-lifecycle';
 import { isDataError } from '../persistence/database-errors';
 import type { Completion, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
@@ -12,6 +13,8 @@ export interface BatcherHooks {
   written(): void;
   /** True while the worker runs: only then does a failed write wait (back off) before the next try. */
   running(): boolean;
+  /** Told which completions were written (events, traces, metrics). Default: none. */
+  lifecycle?: JobLifecycle;
 }
 
 const NONE: readonly Completion[] = [];
@@ -99,6 +102,7 @@ export class CompletionBatcher {
     for (let chunk = chunks.pop(); chunk; chunk = chunks.pop()) {
       try {
         const changed = await this.store.complete(chunk, this.workerId);
+        if (this.hooks.lifecycle?.enabled) this.hooks.lifecycle.completed(chunk, changed);
         this.countFencedOut(chunk.length - changed);
       } catch (error) {
         if (!isDataError(error)) {
@@ -129,6 +133,7 @@ export class CompletionBatcher {
         error: toStorableJson(JSON.stringify(record)),
         retryDelayMs: null,
       });
+      if (this.hooks.lifecycle?.enabled) this.hooks.lifecycle.unstorable(c, record, changed);
       this.countFencedOut(1 - changed);
     } catch (failure) {
       if (!isDataError(failure)) {

@@ -1,5 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { JobCancelledError, WorkerShutdownError } from '../errors';
+import { DISABLED_LIFECYCLE, type JobLifecycle } from '../observability/job-lifecycle';
+import type { ObservedAttempt } from '../observability/observed-attempt';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { WorkerStore } from '../persistence/worker-store';
 import type { CompletionBatcher } from './completion-batcher';
@@ -37,6 +39,8 @@ export class JobExecutor {
     private readonly logger: LoggerService,
     /** A slot was freed; `finished` is false when the job was aborted rather than finished. */
     private readonly slotFreed: (finished: boolean) => void,
+    /** Told when attempts start and how they ended (events, traces, metrics); read `enabled` first. */
+    private readonly lifecycle: JobLifecycle = DISABLED_LIFECYCLE,
   ) {}
 
   /** Jobs running now. */
@@ -58,9 +62,15 @@ export class JobExecutor {
       if (this.active.get(job.id) === entry) this.active.delete(job.id);
       this.slotFreed(true);
     };
-    entry.done = this.runner
-      .attempt(job, controller.signal)
-      .then((transition) => (entry.abandoned ? undefined : this.record(job, transition)))
+    const seen = this.lifecycle.enabled ? this.lifecycle.started(job) : undefined;
+    entry.done = (
+      seen
+        ? seen.run(() => this.runner.attempt(job, controller.signal))
+        : this.runner.attempt(job, controller.signal)
+    )
+      .then((transition) =>
+        entry.abandoned ? seen?.abandoned(controller.signal) : this.record(job, transition, seen),
+      )
       .then(finished, (error: unknown) => {
         this.logger.error(
           `Recording the outcome of job ${job.name} #${job.id} failed: ${toSafeError(error).message}`,
@@ -101,15 +111,24 @@ export class JobExecutor {
     return left.map((a) => a.job);
   }
 
-  private record(job: JobAttempt, t: JobTransition): Promise<void> | undefined {
+  private record(
+    job: JobAttempt,
+    t: JobTransition,
+    seen?: ObservedAttempt,
+  ): Promise<void> | undefined {
+    // A progress value still pending is written first (only for jobs that reported progress).
+    const flushing = this.lifecycle.progress?.flush(job);
+    if (flushing) return flushing.then(() => this.record(job, t, seen));
     switch (t.kind) {
       case 'complete':
         this.batcher.add({ id: job.id, name: job.name, attempt: job.attempt, result: t.result });
+        seen?.recorded(t, undefined); // reported once its batch is written
         return undefined;
       case 'cancel':
+        seen?.recorded(t, 1); // the row already says so
         return undefined;
       case 'snooze':
-        return this.store.snooze(job, this.workerId, t.delayMs).then(() => undefined);
+        return this.store.snooze(job, this.workerId, t.delayMs).then((n) => seen?.recorded(t, n));
       case 'retry':
       case 'fail': {
         const retryDelayMs = t.kind === 'retry' ? t.delayMs : null;
@@ -126,7 +145,7 @@ export class JobExecutor {
             error: toStorableJson(JSON.stringify(t.error)),
             retryDelayMs,
           })
-          .then(() => undefined);
+          .then((n) => seen?.recorded(t, n));
       }
     }
   }

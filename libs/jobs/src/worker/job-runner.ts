@@ -7,6 +7,8 @@ import type { HandlerInvoker, JobContext } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import { toValidPayload } from '../payload/payload';
+import { JobLifecycle } from '../observability/job-lifecycle';
+import { checkProgress } from '../observability/job-progress';
 import type { JobAttempt } from '../persistence/job-attempt';
 import { TenantContext } from '../tenancy/tenant-context';
 import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
@@ -45,6 +47,8 @@ export class JobRunner {
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
     // Optional so a module that provides the runner without an invoker (the testing module) still works.
     @Optional() invoker?: JobInvoker,
+    // Optional too: without it (the testing module) `ctx.progress` checks its value and stores nothing.
+    @Optional() private readonly lifecycle?: JobLifecycle,
   ) {
     this.invoker = invoker ?? new JobInvoker();
   }
@@ -207,7 +211,15 @@ export class JobRunner {
       signal,
       logger: this.loggerFor(job.name),
       snooze,
+      progress: this.progressOf(job),
     };
+  }
+
+  /** `ctx.progress` of one attempt: recorded by the lifecycle's `JobProgress`, or only checked. */
+  private progressOf(job: JobAttempt): JobContext['progress'] {
+    const progress = this.lifecycle?.progress;
+    if (progress) return (value) => progress.report(job, value);
+    return (value) => void checkProgress(job, value);
   }
 }
 

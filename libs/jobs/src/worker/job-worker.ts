@@ -11,6 +11,7 @@ import { JobRegistry } from '../discovery/job.registry';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from '../persistence/job-attempt';
+import { JobLifecycle } from '../observability/job-lifecycle';
 import { JobsDatabase } from '../persistence/jobs-database';
 import { cancelChannel, notifyChannel, pauseChannel } from '../persistence/notify-channel';
 import { PausedRepository } from '../persistence/paused.repository';
@@ -63,6 +64,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly db: JobsDatabase,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
     private readonly pauses: PausedRepository,
+    private readonly lifecycle: JobLifecycle,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -78,10 +80,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     return this.running;
   }
 
+  /** True while its LISTEN connection is up (false while it reconnects: it polls meanwhile). */
+  get listening(): boolean {
+    return this.parts?.listener.connected ?? false;
+  }
+
   /** Starts claiming. Called on bootstrap unless `worker.enabled` is false. */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.lifecycle.progress.workerId = this.id;
     const parts = (this.parts = this.build());
     try {
       await parts.leases.start();
@@ -127,6 +135,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const batcher = new CompletionBatcher(this.store, this.id, backoff, this.logger, {
       written: () => loop.wake(), // their room is free now: the fetch loop may be waiting for it
       running: () => this.running,
+      lifecycle: this.lifecycle,
     });
     const executor = new JobExecutor(
       this.runner,
@@ -139,6 +148,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         buffer.dispatch();
         loop.wake();
       },
+      this.lifecycle,
     );
     const buffer = new LocalBuffer({
       concurrency: w.concurrency,
@@ -176,7 +186,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         },
         ...w,
         heldIds: () => [...buffer.ids(), ...executor.ids(), ...batcher.ids()],
-        rescued: () => loop.wake(),
+        rescued: (count) => {
+          loop.wake();
+          if (this.lifecycle.enabled) this.lifecycle.rescued(count, this.id);
+        },
       },
       this.logger,
     );

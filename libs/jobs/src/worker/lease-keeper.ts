@@ -16,8 +16,8 @@ export interface LeaseKeeperOptions {
   rescueIntervalMs: number;
   /** Ids of every job this worker holds: buffered, running, or waiting for its completion to be written. */
   heldIds(): string[];
-  /** Jobs were rescued: there may be work to claim. */
-  rescued(): void;
+  /** `count` jobs were rescued: there may be work to claim. */
+  rescued(count: number): void;
 }
 
 /**
@@ -87,7 +87,7 @@ export class LeaseKeeper {
       const rescued = await this.store.rescue();
       if (rescued > 0) {
         this.logger.warn(`Rescued ${rescued} job(s) whose worker stopped heartbeating`);
-        this.options.rescued();
+        this.options.rescued(rescued);
       }
     });
     this.once('forget silent workers', () =>

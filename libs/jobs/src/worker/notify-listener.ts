@@ -24,6 +24,11 @@ export class NotifyListener {
     private readonly logger: Logger,
   ) {}
 
+  /** True while the LISTEN connection is up. */
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect();

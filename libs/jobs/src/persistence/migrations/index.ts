@@ -4,6 +4,7 @@ import { hotPathIndexesMigration } from './hot-path-indexes.migration';
 import { fairClaimIndexMigration } from './fair-claim-index.migration';
 import { dashboardIndexesMigration } from './dashboard-indexes.migration';
 import { pausedTableMigration } from './paused-table.migration';
+import { observabilityColumnsMigration } from './observability-columns.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -16,6 +17,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     fairClaimIndexMigration(schema),
     dashboardIndexesMigration(schema),
     pausedTableMigration(schema),
+    observabilityColumnsMigration(schema),
   ];
 }
 

@@ -16,6 +16,8 @@
  * pauses existed: the filter's generic plan can prefer a sequential scan of the table (measured: the
  * planner's default selectivity for `<> all($n)` on a freshly analyzed table), which the worker must
  * never run while nothing is paused.
+ * `traceContext` (the enqueue's trace, for the attempt's span link) and `waitMs` (how long the job was
+ * due before this claim, on the database clock) are read by observability only.
  *
  * The rows come back in claim order (an update returns them in whatever order it found them), with
  * columns named after the worker's `JobAttempt` fields, so they need no mapping.
@@ -37,10 +39,11 @@ ${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}     
         for update skip locked
       ))
       returning j.id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts,
-                j.priority, j.run_at
+                j.priority, j.run_at, j.trace_context
     )
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
-           max_attempts as "maxAttempts"
+           max_attempts as "maxAttempts", trace_context as "traceContext",
+           extract(epoch from now() - run_at)::float8 * 1000 as "waitMs"
     from claimed
     order by priority, run_at, id`;
 }
@@ -50,7 +53,7 @@ ${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}     
  * which is never an account id), both arrays the worker reloads every poll interval and on a NOTIFY.
  * With nothing paused (the usual case) both are empty and the test costs next to nothing per row. A
  * paused backlog ahead of the runnable jobs in claim order is read past on every claim (one heap visit
- * per paused row, as for another queue's jobs with a queue filter): see docs/fairness.md for its cost.
+ * per paused row, as for another queue's jobs with a queue filter): see the README, "Fairness and flow control" for its cost.
  */
 export function notPaused(n: number, alias = ''): string {
   return (

@@ -40,7 +40,7 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  * (`lanes` keeps the open ones of `visited`); the fill filters them like the plain claim.
  *
  * Cost, measured on a 100,000-job backlog: about the plain claim's plus one index descent and one
- * lateral scan per lane visited (about 10-20 µs each); see docs/fairness.md.
+ * lateral scan per lane visited (about 10-20 µs each); see the README, "Fairness and flow control".
  */
 export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
   const s = `"${schema}"`;
@@ -133,10 +133,11 @@ export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused
             started_at = now()
         where j.id = any(array(select id from fair union all select id from fill))
         returning j.id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts,
-                  j.priority, j.run_at
+                  j.priority, j.run_at, j.trace_context
       )
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
-           max_attempts as "maxAttempts",
+           max_attempts as "maxAttempts", trace_context as "traceContext",
+           extract(epoch from now() - run_at)::float8 * 1000 as "waitMs",
            case when row_number() over (order by priority, run_at, id) = 1
              then (select array[queue, acct::text] from visited order by n desc limit 1)
            end as "fairCursor"
