@@ -20,7 +20,11 @@ import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
 
 const MIGRATIONS_TABLE = 'app_migrations';
-const ALL = ['CreateJobsTables1763800000000', 'HotPathIndexes1763900000000'];
+const ALL = [
+  'CreateJobsTables1763800000000',
+  'HotPathIndexes1763900000000',
+  'StartMarks1764000000000',
+];
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -91,10 +95,11 @@ describe('migration names', () => {
     expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
       'CreateJobsTablesMyJobs1763800000000',
       'HotPathIndexesMyJobs1763900000000',
+      'StartMarksMyJobs1764000000000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set(['1763800000000', '1763900000000']),
+      new Set(['1763800000000', '1763900000000', '1764000000000']),
     );
   });
 });
@@ -129,6 +134,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
+      'jobs_unstarted_rescued_idx',
     ]);
     // The claim index covers only runnable rows, in claim order.
     expect(indexes.get('jobs_claim_idx')).toMatch(
@@ -186,6 +192,21 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     expect(await recordedMigrations(db.url)).toEqual(ALL);
   });
 
+  it('undoing StartMarks drops its columns and its index', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 2));
+    expect((await indexesOf(db.url, 'jobs')).has('jobs_unstarted_rescued_idx')).toBe(false);
+    const columns = await withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `select column_name as name from information_schema.columns
+         where table_schema = 'jobs' and table_name = 'jobs'`,
+      );
+      return rows.map((r) => r.name);
+    });
+    expect(columns).not.toContain('started_attempt');
+    expect(columns).not.toContain('unstarted_rescues');
+  });
+
   it("undoing HotPathIndexes brings the first version's indexes back", async () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual([ALL[0]]);
@@ -201,7 +222,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   it('upgrades a database made by the first version (jobs in it kept)', async () => {
     await withClient(db.url, (c) => c.query(`insert into jobs.jobs (name) values ('kept')`));
     const applied = await dataSource!.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual([ALL[1]]);
+    expect(applied.map((m) => m.name)).toEqual(ALL.slice(1));
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_lease_idx')).toBe(false);
     expect(indexes.has('jobs_account_idx')).toBe(false);
@@ -217,18 +238,16 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   });
 
   it('undoLastMigration() down to the first drops the tables and the schema', async () => {
-    await dataSource!.undoLastMigration();
-    await dataSource!.undoLastMigration();
+    for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
     expect(await recordedMigrations(db.url)).toEqual([]);
   });
 
   it('can be applied again after undo', async () => {
     const applied = await dataSource!.runMigrations();
-    expect(applied).toHaveLength(2);
+    expect(applied).toHaveLength(ALL.length);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
-    await dataSource!.undoLastMigration();
-    await dataSource!.undoLastMigration();
+    for (let i = 0; i < ALL.length; i++) await dataSource!.undoLastMigration();
     expect(await schemaExists(db.url, 'jobs')).toBe(false);
   });
 });
@@ -257,6 +276,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
       'CreateJobsTablesBillingJobs1763800000000',
       'HotPathIndexes1763900000000',
       'HotPathIndexesBillingJobs1763900000000',
+      'StartMarks1764000000000',
+      'StartMarksBillingJobs1764000000000',
     ]);
     expect(await tablesOf(db.url, 'jobs')).toEqual(['jobs', 'recurring_executions', 'workers']);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([

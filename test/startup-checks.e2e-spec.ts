@@ -86,7 +86,7 @@ describe('startup checks of the jobs schema', () => {
     await migrate(db.url, 1);
     const error = await startupError(db.url);
     expect(error.problem).toBe('behind');
-    expect(error.items).toEqual(['HotPathIndexes1763900000000']);
+    expect(error.items).toEqual(['HotPathIndexes1763900000000', 'StartMarks1764000000000']);
     expect(error.message).toContain('HotPathIndexes1763900000000');
     expect(error.message).toContain('jobsMigrations');
     expect(error.message).toContain('runMigrations: true');

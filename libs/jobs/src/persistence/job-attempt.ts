@@ -11,4 +11,9 @@ export interface JobAttempt {
   /** This attempt's number (1-based); counted at claim. */
   attempt: number;
   maxAttempts: number;
+  /**
+   * Set (> 0) only on a job a rescue returned unstarted before: its worker died while holding it. Its start
+   * is recorded before it performs, so that if it is what kills its process, the next crash counts.
+   */
+  unstartedRescues?: number;
 }

@@ -4,6 +4,7 @@ import { isDataError } from '../persistence/database-errors';
 import type { Completion, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
 import { toErrorRecord, toSafeError } from './error-record';
+import type { StartMarkBook, TakenMarks } from './start-marks';
 import { toStorableJson } from './storable-json';
 
 /** What the batcher tells the worker. */
@@ -12,6 +13,8 @@ export interface BatcherHooks {
   written(): void;
   /** True while the worker runs: only then does a failed write wait (back off) before the next try. */
   running(): boolean;
+  /** Start marks to write with each batch (see `StartMarkBook`). Default: none. */
+  marks?: Pick<StartMarkBook, 'take' | 'restore'>;
 }
 
 const NONE: readonly Completion[] = [];
@@ -26,6 +29,9 @@ const NONE: readonly Completion[] = [];
  * that cannot be written is alone, so one bad row never holds back the others; that row's job then ends
  * `failed` with a `ResultNotStorableError` (results are made storable before they get here, so this is a
  * last resort, e.g. for a value past `jsonb`'s limits).
+ *
+ * Each batch also carries the start marks of the jobs still running (`hooks.marks`), in the same
+ * statement: a few array elements per batch, no statement of their own.
  */
 export class CompletionBatcher {
   private pending: Completion[] = [];
@@ -83,7 +89,7 @@ export class CompletionBatcher {
     this.pending = [];
     this.inFlight = batch;
     try {
-      await this.write(batch);
+      await this.write(batch, this.hooks.marks?.take());
       this.hooks.written();
     } catch (error) {
       if (this.hooks.running() && !this.closed)
@@ -93,15 +99,20 @@ export class CompletionBatcher {
     }
   }
 
-  /** Writes `batch`, bisecting on data errors; on any other error puts back what is unwritten and throws. */
-  private async write(batch: Completion[]): Promise<void> {
+  /**
+   * Writes `batch` (and `marks`, with the first statement that succeeds), bisecting on data errors; on
+   * any other error puts back what is unwritten and throws.
+   */
+  private async write(batch: Completion[], marks: TakenMarks | undefined): Promise<void> {
     const chunks = [batch];
     for (let chunk = chunks.pop(); chunk; chunk = chunks.pop()) {
       try {
-        const changed = await this.store.complete(chunk, this.workerId);
+        const changed = await this.store.complete(chunk, this.workerId, marks);
+        marks = undefined;
         this.countFencedOut(chunk.length - changed);
       } catch (error) {
         if (!isDataError(error)) {
+          this.hooks.marks?.restore(marks);
           this.pending.unshift(...chunk, ...chunks.reverse().flat());
           throw error;
         }
@@ -113,6 +124,7 @@ export class CompletionBatcher {
         }
       }
     }
+    this.hooks.marks?.restore(marks); // every chunk was refused: try the marks with the next batch
   }
 
   /** The last resort for a completion PostgreSQL refuses: the job ends `failed`, saying why. */

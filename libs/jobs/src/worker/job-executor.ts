@@ -5,6 +5,7 @@ import type { WorkerStore } from '../persistence/worker-store';
 import type { CompletionBatcher } from './completion-batcher';
 import { toSafeError } from './error-record';
 import type { JobTransition } from './job-transition';
+import { StartMarkBook } from './start-marks';
 import { toStorableJson } from './storable-json';
 
 interface ActiveJob {
@@ -25,9 +26,16 @@ export interface AttemptRunner {
  * (no promise of its own), a failure, retry or snooze is written at once, a cancel writes nothing. Holds
  * the running jobs, so it can abort one that is cancelled and, at shutdown, those that outlive the grace
  * period.
+ *
+ * Each start is noted in `marks` (written lazily, see `StartMarkBook`), except for a job a rescue once
+ * returned unstarted (`unstartedRescues`): its worker died while holding it, perhaps because of it, so its
+ * start is written before it performs, and a crash it causes costs it an attempt. That costs a statement
+ * per such job, only after a crash.
  */
 export class JobExecutor {
   private readonly active = new Map<string, ActiveJob>();
+  /** Starts not written yet; taken by the completion batcher and the lease keeper. */
+  readonly marks = new StartMarkBook((job) => this.active.get(job.id)?.job === job);
 
   constructor(
     private readonly runner: AttemptRunner,
@@ -58,15 +66,45 @@ export class JobExecutor {
       if (this.active.get(job.id) === entry) this.active.delete(job.id);
       this.slotFreed(true);
     };
-    entry.done = this.runner
-      .attempt(job, controller.signal)
-      .then((transition) => (entry.abandoned ? undefined : this.record(job, transition)))
+    let attempt: Promise<JobTransition | undefined>;
+    if (job.unstartedRescues) {
+      attempt = this.markThenAttempt(entry);
+    } else {
+      this.marks.note(job);
+      attempt = this.runner.attempt(job, controller.signal);
+    }
+    entry.done = attempt
+      .then((transition) =>
+        entry.abandoned || !transition ? undefined : this.record(job, transition),
+      )
       .then(finished, (error: unknown) => {
         this.logger.error(
           `Recording the outcome of job ${job.name} #${job.id} failed: ${toSafeError(error).message}`,
         );
         finished();
       });
+  }
+
+  /**
+   * Writes the start of a job returned unstarted before, then performs it. A mark the database fences
+   * out (the job was cancelled or rescued meanwhile) means it must not run; a mark that cannot be written
+   * (database trouble) does not stop it: the rescue's unstarted limit still bounds it.
+   */
+  private async markThenAttempt(entry: ActiveJob): Promise<JobTransition | undefined> {
+    const { job } = entry;
+    try {
+      const marked = await this.store.markStarted(
+        { ids: [job.id], attempts: [job.attempt] },
+        this.workerId,
+      );
+      if (marked === 0) return undefined;
+    } catch (error) {
+      this.logger.warn(
+        `Could not record the start of job ${job.name} #${job.id} (${toSafeError(error).message}); performing it anyway`,
+      );
+    }
+    if (entry.abandoned) return undefined;
+    return this.runner.attempt(job, entry.controller.signal);
   }
 
   /** A running job was cancelled (the row already says so): abort it and forget its outcome. */

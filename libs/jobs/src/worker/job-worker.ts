@@ -25,6 +25,7 @@ import { LocalBuffer } from './local-buffer';
 import { Maintenance } from './maintenance';
 import { NotifyListener } from './notify-listener';
 import { PrefetchPolicy } from './prefetch';
+import type { TakenMarks } from './start-marks';
 
 /** The parts of one run of the worker (`start` to `stop`). */
 interface Parts {
@@ -121,10 +122,20 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const { worker: w, retention, schema } = this.options;
     const backoff = new DatabaseBackoff(w.pollIntervalMs, this.logger);
     const prefetch = new PrefetchPolicy(w.concurrency, w.prefetch);
-    const batcher = new CompletionBatcher(this.store, this.id, backoff, this.logger, {
-      written: () => loop.wake(), // their room is free now: the fetch loop may be waiting for it
-      running: () => this.running,
-    });
+    const batcher: CompletionBatcher = new CompletionBatcher(
+      this.store,
+      this.id,
+      backoff,
+      this.logger,
+      {
+        written: () => loop.wake(), // their room is free now: the fetch loop may be waiting for it
+        running: () => this.running,
+        marks: {
+          take: (): TakenMarks | undefined => executor.marks.take(),
+          restore: (marks) => executor.marks.restore(marks),
+        },
+      },
+    );
     const executor = new JobExecutor(
       this.runner,
       this.store,
@@ -167,6 +178,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         ...w,
         heldIds: () => [...buffer.ids(), ...executor.ids(), ...batcher.ids()],
         rescued: () => loop.wake(),
+        marks: executor.marks,
       },
       this.logger,
     );

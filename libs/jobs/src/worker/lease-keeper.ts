@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { WorkerRow, WorkerStore } from '../persistence/worker-store';
 import { toSafeError } from './error-record';
+import type { StartMarkBook } from './start-marks';
 
 /** Longest wait for a lock on the workers table (bounded further by half the heartbeat interval). */
 export const WORKER_ROW_LOCK_TIMEOUT_MS = 1_000;
@@ -18,6 +19,8 @@ export interface LeaseKeeperOptions {
   heldIds(): string[];
   /** Jobs were rescued: there may be work to claim. */
   rescued(): void;
+  /** Start marks not written yet, written with each lease extension. Default: none. */
+  marks?: Pick<StartMarkBook, 'take' | 'restore'>;
 }
 
 /**
@@ -26,7 +29,8 @@ export interface LeaseKeeperOptions {
  *   row in the workers table: two statements, neither awaiting the other, each with at most one in
  *   flight. Only the lease extension matters for correctness, so nothing may hold it back: the row
  *   refresh (and anything else touching the workers table) waits at most `WORKER_ROW_LOCK_TIMEOUT_MS`
- *   for a lock, and a lock held on that table for longer than a lease costs nothing but a warning;
+ *   for a lock, and a lock held on that table for longer than a lease costs nothing but a warning; the
+ *   lease extension also writes the start marks no completion batch took (jobs that run long);
  * - every rescue interval, returns jobs whose lease expired (their worker died) and forgets workers
  *   silent for ten leases.
  */
@@ -75,7 +79,15 @@ export class LeaseKeeper {
     const o = this.options;
     const ids = o.heldIds();
     if (ids.length > 0)
-      this.once('extend leases', () => this.store.extendLeases(ids, o.worker.id, o.leaseMs));
+      this.once('extend leases', async () => {
+        const marks = o.marks?.take();
+        try {
+          await this.store.extendLeases(ids, o.worker.id, o.leaseMs, marks);
+        } catch (error) {
+          o.marks?.restore(marks);
+          throw error;
+        }
+      });
     this.once('refresh the worker row', () =>
       this.store.upsertWorker(o.worker, this.lockTimeoutMs),
     );

@@ -6,9 +6,20 @@
  * Parameters are bound (and documented) by WorkerRepository.
  */
 
-/** Complete a batch of attempts: one statement, one commit for many jobs. */
+/**
+ * Complete a batch of attempts: one statement, one commit for many jobs. It also carries the start marks
+ * of jobs still running (`$5` ids, `$6` attempts, both usually empty; see `markStartedSql`), so
+ * recording that a job started costs no statement of its own. The two sets never share a row: a mark is
+ * taken only for a job still running when the batch leaves, a completion only for one that finished.
+ */
 export function completeSql(schema: string): string {
   return `
+    with marked as (
+      update "${schema}".jobs m
+      set started_attempt = d.attempts
+      from unnest($5::bigint[], $6::int[]) as d(id, attempts)
+      where m.id = d.id and m.attempts = d.attempts and m.locked_by = $4 and m.state = 'running'
+    )
     update "${schema}".jobs j
     set state = 'completed', finished_at = now(), locked_by = null, locked_until = null,
         result = d.result
@@ -36,13 +47,14 @@ export function failSql(schema: string): string {
 
 /**
  * Give claimed jobs back without counting the attempt (shutdown before they ran, or a graceful abort).
- * They become runnable at once.
+ * They become runnable at once. The attempt number will be used again, so its start mark goes too (as in
+ * a snooze).
  */
 export function releaseSql(schema: string): string {
   return `
     update "${schema}".jobs j
     set state = 'available', attempts = j.attempts - 1, locked_by = null, locked_until = null,
-        started_at = null
+        started_at = null, started_attempt = null
     from unnest($1::bigint[], $2::int[]) as d(id, attempts)
     where j.id = d.id and j.attempts = d.attempts and j.locked_by = $3 and j.state = 'running'
     returning j.id::text as id`;
@@ -53,7 +65,7 @@ export function snoozeSql(schema: string): string {
   return `
     update "${schema}".jobs
     set state = 'available', attempts = attempts - 1, run_at = now() + $4 * interval '1 millisecond',
-        locked_by = null, locked_until = null, started_at = null
+        locked_by = null, locked_until = null, started_at = null, started_attempt = null
     where id = $1 and locked_by = $2 and attempts = $3 and state = 'running'
     returning id::text as id`;
 }
