@@ -86,11 +86,16 @@ export class JobRunner {
     );
   }
 
-  /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; rejects with its error. */
+  /**
+   * Runs an attempt in the job's tenant context, with its payload re-validated, all of it under the job's
+   * timeout: the account resolver and the payload validation count too, so a resolver that never settles
+   * fails the attempt with `JobTimeoutError` and frees its slot (issue 13, finding 8). Rejects with the
+   * attempt's error.
+   */
   execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
-    return this.tenancy.run(job, () =>
-      toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
-        this.withTimeout(definition, signal, (s) =>
+    return this.withTimeout(definition, signal, (s) =>
+      this.tenancy.run(job, () =>
+        toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
           this.perform(definition, payload, this.context(job, s)),
         ),
       ),
@@ -146,7 +151,7 @@ export class JobRunner {
     return { kind: 'retry', error: record, delayMs: retryDelay(definition, job.attempt, error) };
   }
 
-  /** Calls `fn` with the job's signal, under the job's timeout if it has one. */
+  /** Calls `fn` (the whole attempt) with the job's signal, under the job's timeout if it has one. */
   private withTimeout<T>(
     definition: JobDefinition,
     outer: AbortSignal,
