@@ -66,12 +66,18 @@ export class CompletionBatcher {
     return [...this.inFlight, ...this.pending].map((c) => c.id);
   }
 
-  /** Waits for the batch in flight, then writes what is left once (no backoff, no retry). */
+  /**
+   * Writes what is pending once, beside the batch in flight (no backoff, no retry), and waits for both:
+   * at shutdown, when the database blocks, two statements side by side take one statement's wait, not
+   * two. What neither writes stays in `ids()` (the worker logs it and leaves it to lease rescue).
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.wakeBackoff?.();
-    await this.flushing;
-    await this.flushOnce();
+    const last = this.pending;
+    this.pending = [];
+    const writing = last.length === 0 ? undefined : this.write(last, undefined);
+    await Promise.all([this.flushing, writing?.catch(() => undefined)]);
   }
 
   private scheduleFlush(): void {
