@@ -9,6 +9,7 @@ export type {
   JobDefaults,
   JobsModuleOptions,
   RecurringModuleOptions,
+  LimitsOptions,
   RetentionOptions,
   TenantOptions,
   WorkerOptions,

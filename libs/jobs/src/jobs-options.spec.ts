@@ -53,6 +53,7 @@ describe('resolveJobsOptions', () => {
       },
       validatorOptions: { forbidUnknownValues: true },
       maxPayloadBytes: 262_144,
+      limits: { maxResultBytes: 262_144, maxErrorMessageBytes: 8_192, maxErrorStackBytes: 16_384 },
       invoker: undefined,
     };
 
@@ -128,6 +129,7 @@ describe('resolveJobsOptions', () => {
         validatorOptions: { whitelist: true },
         maxPayloadBytes: 1_024,
         invoker: JobInvoker,
+        limits: { maxResultBytes: 100, maxErrorMessageBytes: 200, maxErrorStackBytes: 300 },
       };
       expect(resolveJobsOptions(options)).toStrictEqual({
         ...options,
@@ -266,6 +268,9 @@ describe('resolveJobsOptions', () => {
       ['retention.cancelledMs', { retention: { cancelledMs: NaN } }, 'non-negative integer'],
       ['retention.intervalMs', { retention: { intervalMs: 0 } }, 'positive integer, got 0'],
       ['invoker', { invoker: {} as never }, 'must be a class (a subclass of JobInvoker)'],
+      ['limits.maxResultBytes', { limits: { maxResultBytes: 0 } }, 'positive integer, got 0'],
+      ['limits.maxErrorMessageBytes', { limits: { maxErrorMessageBytes: 1.5 } }, 'got 1.5'],
+      ['limits.maxErrorStackBytes', { limits: { maxErrorStackBytes: NaN } }, 'positive integer'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

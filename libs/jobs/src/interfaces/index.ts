@@ -20,6 +20,7 @@ export type { JobErrorRecord, JobRecord, JobState } from './job-record.interface
 export type {
   JobDefaults,
   JobsModuleOptions,
+  LimitsOptions,
   RecurringModuleOptions,
   RetentionOptions,
   TenantOptions,

@@ -3,9 +3,8 @@ import { ResultNotStorableError } from '../errors';
 import { isDataError } from '../persistence/database-errors';
 import type { Completion, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
-import { toErrorRecord, toSafeError } from './error-record';
+import { toErrorJson, toErrorRecord, toSafeError } from './error-record';
 import type { StartMarkBook, TakenMarks } from './start-marks';
-import { toStorableJson } from './storable-json';
 
 /** What the batcher tells the worker. */
 export interface BatcherHooks {
@@ -144,7 +143,7 @@ export class CompletionBatcher {
         id: c.id,
         workerId: this.workerId,
         attempt: c.attempt,
-        error: toStorableJson(JSON.stringify(record)),
+        error: toErrorJson(record),
         retryDelayMs: null,
       });
       this.countFencedOut(1 - changed);

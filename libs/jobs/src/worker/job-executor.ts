@@ -3,10 +3,9 @@ import { JobCancelledError, WorkerShutdownError } from '../errors';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { WorkerStore } from '../persistence/worker-store';
 import type { CompletionBatcher } from './completion-batcher';
-import { toSafeError } from './error-record';
+import { toErrorJson, toSafeError } from './error-record';
 import type { JobTransition } from './job-transition';
 import { StartMarkBook } from './start-marks';
-import { toStorableJson } from './storable-json';
 
 interface ActiveJob {
   job: JobAttempt;
@@ -161,7 +160,7 @@ export class JobExecutor {
             id: job.id,
             workerId: this.workerId,
             attempt: job.attempt,
-            error: toStorableJson(JSON.stringify(t.error)),
+            error: toErrorJson(t.error),
             retryDelayMs,
           })
           .then(() => undefined);

@@ -13,7 +13,7 @@ import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
 import { toErrorRecord, toSafeError } from './error-record';
 import { JobInvoker } from './job-invoker';
 import type { JobTransition } from './job-transition';
-import { toStorableJson } from './storable-json';
+import { mayHoldUnstorableText, toStorableJson } from '../values';
 
 export type { JobAttempt } from '../persistence/job-attempt';
 
@@ -107,6 +107,14 @@ export class JobRunner {
     return this.invoker.invoke(definition, payload, ctx);
   }
 
+  /**
+   * The result as JSON text `jsonb` stores, within `limits.maxResultBytes`. A value JSON cannot hold at
+   * all (a cycle, a BigInt, a throwing `toJSON`) is dropped: the job completes without a result, as it
+   * always has. Otherwise the common case is one `JSON.stringify` and the cheap checks `values/` makes;
+   * only text with U+0000 or a lone surrogate, or over the cap, goes through `values/`'s replace mode
+   * (replaced characters, or the whole result replaced by a marker saying it was too large), with a
+   * warning. The job completes either way: its work is done.
+   */
   private completion(job: JobAttempt, result: unknown): JobTransition {
     if (result === undefined) return COMPLETE_EMPTY;
     let json: string | undefined;
@@ -119,12 +127,22 @@ export class JobRunner {
       return COMPLETE_EMPTY;
     }
     if (json === undefined) return COMPLETE_EMPTY;
-    const storable = toStorableJson(json);
-    if (storable !== json)
+    const maxBytes = this.options.limits.maxResultBytes;
+    if (!mayHoldUnstorableText(json) && json.length * 3 <= maxBytes)
+      return { kind: 'complete', result: json };
+    // What was stringified (toJSON applied), through the careful path.
+    const stored = toStorableJson(JSON.parse(json), {
+      mode: 'replace',
+      maxBytes,
+      limitName: 'limits.maxResultBytes',
+    });
+    if (stored.replacedCount > 0) {
+      const what = stored.replaced.map((r) => `${r.path} ${r.problem}`).join('; ');
       this.loggerFor(job.name).warn(
-        `Job ${job.name} #${job.id} returned text PostgreSQL cannot store (NUL or a lone surrogate); stored with U+FFFD in its place`,
+        `Job ${job.name} #${job.id} completed, but its result could not be stored as it was (${stored.replacedCount} replacement(s): ${what})`,
       );
-    return { kind: 'complete', result: storable };
+    }
+    return { kind: 'complete', result: stored.json };
   }
 
   private afterThrow(
@@ -145,7 +163,7 @@ export class JobRunner {
     job: JobAttempt,
     error: Error,
   ): JobTransition {
-    const record = toErrorRecord(error, job.attempt, new Date());
+    const record = toErrorRecord(error, job.attempt, new Date(), this.options.limits);
     if (!definition || job.attempt >= job.maxAttempts || !isRetryable(definition, error))
       return { kind: 'fail', error: record };
     return { kind: 'retry', error: record, delayMs: retryDelay(definition, job.attempt, error) };
