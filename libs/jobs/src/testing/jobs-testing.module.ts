@@ -10,6 +10,7 @@ import { EnqueuePipeline } from '../queue/enqueue-pipeline';
 import { JobQueueService } from '../queue/job-queue.service';
 import { OncePerTick } from '../queue/once-per-tick';
 import { TenantContext } from '../tenancy/tenant-context';
+import { JobInvoker } from '../worker/job-invoker';
 import { JobRunner } from '../worker/job-runner';
 import { PerformNowRunner } from '../worker/perform-now.runner';
 import { CapturedJobRunner } from './captured-job-runner';
@@ -65,6 +66,7 @@ export class JobsTestingModule {
         JobRegistry,
         JobsExplorer,
         TenantContext,
+        JobInvoker, // as in JobsModule: overrideProvider(JobInvoker) wraps every perform here too
         JobRunner,
         CapturedJobRunner,
         JobsTestHelper,

@@ -17,15 +17,6 @@ import { mayHoldUnstorableText, toStorableJson } from '../values';
 
 export type { JobAttempt } from '../persistence/job-attempt';
 
-/**
- * How an attempt ended, before any retry policy: what `run` reports to callers that apply their own (the
- * testing module). `retryable: false` means no retry can fix it, whatever attempts are left.
- */
-export type AttemptOutcome =
-  | { kind: 'completed'; result: unknown }
-  | { kind: 'snoozed'; delayMs: number }
-  | { kind: 'failed'; error: Error; retryable: boolean; definition?: JobDefinition };
-
 const CANCEL: JobTransition = { kind: 'cancel' };
 const COMPLETE_EMPTY: JobTransition = { kind: 'complete', result: null };
 
@@ -43,7 +34,7 @@ export class JobRunner {
     private readonly registry: JobRegistry,
     private readonly tenancy: TenantContext,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
-    // Optional so a module that provides the runner without an invoker (the testing module) still works.
+    // JobsModule and JobsTestingModule provide it; optional for a module that provides the runner alone.
     @Optional() invoker?: JobInvoker,
   ) {
     this.invoker = invoker ?? new JobInvoker();
@@ -63,26 +54,6 @@ export class JobRunner {
     return this.execute(definition, job, signal).then(
       (result) => (isCancelled(signal) ? CANCEL : this.completion(job, result)),
       (thrown: unknown) => this.afterThrow(definition, job, signal, thrown),
-    );
-  }
-
-  /** Runs a claimed attempt and reports how it ended, without deciding retries; never rejects. */
-  run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
-    const definition = this.registry.forName(job.name);
-    if (!definition)
-      return Promise.resolve({
-        kind: 'failed',
-        error: new UnknownJobError(job.name),
-        retryable: false,
-      });
-    return this.execute(definition, job, signal).then(
-      (result): AttemptOutcome => ({ kind: 'completed', result }),
-      (thrown: unknown): AttemptOutcome => {
-        const snoozed = snoozeOf(definition, thrown);
-        if (typeof snoozed === 'number') return { kind: 'snoozed', delayMs: snoozed };
-        const error = snoozed ?? toSafeError(thrown);
-        return { kind: 'failed', error, retryable: isRetryable(definition, error), definition };
-      },
     );
   }
 
