@@ -25,7 +25,7 @@ export const crashJobName = (kind: CrashKind) => `crash.${kind}`;
 export const CRASH_WORKER = {
   concurrency: 1,
   prefetch: 400,
-  leaseMs: 1_000,
+  leaseMs: 1_500,
   heartbeatIntervalMs: 200,
   rescueIntervalMs: 200,
   pollIntervalMs: 100,

@@ -63,8 +63,8 @@ export interface WorkerStore {
    * each. Jobs a rescue once returned unstarted carry `unstartedRescues`.
    */
   claim(request: ClaimRequest): Promise<JobAttempt[]>;
-  /** Completes a batch of attempts in one statement, recording `marks` (jobs still running) in it too. */
-  complete(batch: readonly Completion[], workerId: string, marks?: StartMarks): Promise<number>;
+  /** Completes a batch of attempts in one statement. */
+  complete(batch: readonly Completion[], workerId: string): Promise<number>;
   /** Records that these attempts started; resolves with how many rows it marked (fenced). */
   markStarted(marks: StartMarks, workerId: string): Promise<number>;
   /** Fails one attempt: retried after `retryDelayMs`, or ended `failed` when it is `null`. */

@@ -109,11 +109,8 @@ export class WorkerRepository implements WorkerStore {
     return jobs;
   }
 
-  /**
-   * `$1` ids, `$2` attempts, `$3` results (JSON text or null), all in the same order; `$4` worker id;
-   * `$5` ids and `$6` attempts of the start marks (same order).
-   */
-  complete(batch: readonly Completion[], workerId: string, marks = NO_MARKS): Promise<number> {
+  /** `$1` ids, `$2` attempts, `$3` results (JSON text or null), all in the same order; `$4` worker id. */
+  complete(batch: readonly Completion[], workerId: string): Promise<number> {
     const ids: string[] = [];
     const attempts: number[] = [];
     const results: Array<string | null> = [];
@@ -122,9 +119,7 @@ export class WorkerRepository implements WorkerStore {
       attempts.push(c.attempt);
       results.push(c.result);
     }
-    return count(
-      this.run<IdRow>('complete', [ids, attempts, results, workerId, marks.ids, marks.attempts]),
-    );
+    return count(this.run<IdRow>('complete', [ids, attempts, results, workerId]));
   }
 
   /** `$1` ids, `$2` attempts (same order), `$3` worker id. */

@@ -4,7 +4,6 @@ import { isDataError } from '../persistence/database-errors';
 import type { Completion, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
 import { toErrorJson, toErrorRecord, toSafeError } from './error-record';
-import type { StartMarkBook, TakenMarks } from './start-marks';
 
 /** What the batcher tells the worker. */
 export interface BatcherHooks {
@@ -12,8 +11,6 @@ export interface BatcherHooks {
   written(): void;
   /** True while the worker runs: only then does a failed write wait (back off) before the next try. */
   running(): boolean;
-  /** Start marks to write with each batch (see `StartMarkBook`). Default: none. */
-  marks?: Pick<StartMarkBook, 'take' | 'restore'>;
 }
 
 const NONE: readonly Completion[] = [];
@@ -28,9 +25,6 @@ const NONE: readonly Completion[] = [];
  * that cannot be written is alone, so one bad row never holds back the others; that row's job then ends
  * `failed` with a `ResultNotStorableError` (results are made storable before they get here, so this is a
  * last resort, e.g. for a value past `jsonb`'s limits).
- *
- * Each batch also carries the start marks of the jobs still running (`hooks.marks`), in the same
- * statement: a few array elements per batch, no statement of their own.
  */
 export class CompletionBatcher {
   private pending: Completion[] = [];
@@ -60,6 +54,12 @@ export class CompletionBatcher {
     this.scheduleFlush();
   }
 
+  /** Forgets a pending completion of job `id` (a stale copy: the job was rescued and claimed again). */
+  drop(id: string): void {
+    const index = this.pending.findIndex((c) => c.id === id);
+    if (index >= 0) this.pending.splice(index, 1);
+  }
+
   /** Ids of the jobs whose completion is not written yet (their leases are kept alive). */
   ids(): string[] {
     return [...this.inFlight, ...this.pending].map((c) => c.id);
@@ -75,7 +75,7 @@ export class CompletionBatcher {
     this.wakeBackoff?.();
     const last = this.pending;
     this.pending = [];
-    const writing = last.length === 0 ? undefined : this.write(last, undefined);
+    const writing = last.length === 0 ? undefined : this.write(last);
     await Promise.all([this.flushing, writing?.catch(() => undefined)]);
   }
 
@@ -94,7 +94,7 @@ export class CompletionBatcher {
     this.pending = [];
     this.inFlight = batch;
     try {
-      await this.write(batch, this.hooks.marks?.take());
+      await this.write(batch);
       this.hooks.written();
     } catch (error) {
       if (this.hooks.running() && !this.closed)
@@ -104,20 +104,15 @@ export class CompletionBatcher {
     }
   }
 
-  /**
-   * Writes `batch` (and `marks`, with the first statement that succeeds), bisecting on data errors; on
-   * any other error puts back what is unwritten and throws.
-   */
-  private async write(batch: Completion[], marks: TakenMarks | undefined): Promise<void> {
+  /** Writes `batch`, bisecting on data errors; on any other error puts back what is unwritten and throws. */
+  private async write(batch: Completion[]): Promise<void> {
     const chunks = [batch];
     for (let chunk = chunks.pop(); chunk; chunk = chunks.pop()) {
       try {
-        const changed = await this.store.complete(chunk, this.workerId, marks);
-        marks = undefined;
+        const changed = await this.store.complete(chunk, this.workerId);
         this.countFencedOut(chunk.length - changed);
       } catch (error) {
         if (!isDataError(error)) {
-          this.hooks.marks?.restore(marks);
           this.pending.unshift(...chunk, ...chunks.reverse().flat());
           throw error;
         }
@@ -129,7 +124,6 @@ export class CompletionBatcher {
         }
       }
     }
-    this.hooks.marks?.restore(marks); // every chunk was refused: try the marks with the next batch
   }
 
   /** The last resort for a completion PostgreSQL refuses: the job ends `failed`, saying why. */

@@ -25,6 +25,8 @@ export interface FetchLoopParts {
   backoff: Pick<DatabaseBackoff, 'next' | 'reset'>;
   /** Gives back jobs claimed after the worker began to stop. */
   release(jobs: readonly JobAttempt[]): Promise<void>;
+  /** Called with each claim before its jobs are buffered (drops stale copies held here). Default: none. */
+  claimed?(jobs: readonly JobAttempt[]): void;
 }
 
 /**
@@ -106,6 +108,7 @@ export class FetchLoop {
         await this.parts.release(claimed);
         break;
       }
+      this.parts.claimed?.(claimed);
       buffer.push(claimed);
       if (count < free) await this.sleep(pollIntervalMs);
     }

@@ -26,7 +26,6 @@ import { Maintenance } from './maintenance';
 import { NotifyListener } from './notify-listener';
 import { PrefetchPolicy } from './prefetch';
 import { SHUTDOWN_MARGIN_MS, ShutdownDeadline } from './shutdown-deadline';
-import type { TakenMarks } from './start-marks';
 
 /** The parts of one run of the worker (`start` to `stop`). */
 interface Parts {
@@ -147,20 +146,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const { worker: w, retention, schema } = this.options;
     const backoff = new DatabaseBackoff(w.pollIntervalMs, this.logger);
     const prefetch = new PrefetchPolicy(w.concurrency, w.prefetch);
-    const batcher: CompletionBatcher = new CompletionBatcher(
-      this.store,
-      this.id,
-      backoff,
-      this.logger,
-      {
-        written: () => loop.wake(), // their room is free now: the fetch loop may be waiting for it
-        running: () => this.running,
-        marks: {
-          take: (): TakenMarks | undefined => executor.marks.take(),
-          restore: (marks) => executor.marks.restore(marks),
-        },
-      },
-    );
+    const batcher = new CompletionBatcher(this.store, this.id, backoff, this.logger, {
+      written: () => loop.wake(), // their room is free now: the fetch loop may be waiting for it
+      running: () => this.running,
+    });
     const executor = new JobExecutor(
       this.runner,
       this.store,
@@ -188,6 +177,18 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         prefetch,
         backoff,
         release: async (jobs) => void (await this.release(jobs)),
+        // Only after leases may have run out (see LeaseKeeper.mayHaveLostLeases): free otherwise.
+        claimed: (jobs) => {
+          if (!leases.mayHaveLostLeases()) return;
+          for (const job of jobs) {
+            if (executor.cancel(job.id))
+              this.logger.warn(
+                `Job ${job.name} #${job.id} was rescued while running here and claimed again: the old run is aborted`,
+              );
+            buffer.remove(job.id);
+            batcher.drop(job.id);
+          }
+        },
       },
     );
     const leases = new LeaseKeeper(

@@ -30,13 +30,15 @@ export interface LeaseKeeperOptions {
  *   flight. Only the lease extension matters for correctness, so nothing may hold it back: the row
  *   refresh (and anything else touching the workers table) waits at most `WORKER_ROW_LOCK_TIMEOUT_MS`
  *   for a lock, and a lock held on that table for longer than a lease costs nothing but a warning; the
- *   lease extension also writes the start marks no completion batch took (jobs that run long);
+ *   lease extension also writes the start marks of the jobs started since the last one;
  * - every rescue interval, returns jobs whose lease expired (their worker died) and forgets workers
  *   silent for ten leases.
  */
 export class LeaseKeeper {
   private readonly lockTimeoutMs: number;
   private timers: NodeJS.Timeout[] = [];
+  /** When the last lease extension that the database confirmed was sent (or nothing was held). */
+  private extendedAt = Date.now();
   /** Statements in flight, by kind: a kind still running when its timer fires again is skipped. */
   private readonly inFlight = new Map<string, Promise<void>>();
 
@@ -78,11 +80,14 @@ export class LeaseKeeper {
   heartbeat(): void {
     const o = this.options;
     const ids = o.heldIds();
-    if (ids.length > 0)
+    const sentAt = Date.now();
+    if (ids.length === 0) this.extendedAt = sentAt;
+    else
       this.once('extend leases', async () => {
         const marks = o.marks?.take();
         try {
           await this.store.extendLeases(ids, o.worker.id, o.leaseMs, marks);
+          this.extendedAt = sentAt;
         } catch (error) {
           o.marks?.restore(marks);
           throw error;
@@ -91,6 +96,17 @@ export class LeaseKeeper {
     this.once('refresh the worker row', () =>
       this.store.upsertWorker(o.worker, this.lockTimeoutMs),
     );
+  }
+
+  /**
+   * True when leases of this worker may have run out: no extension was confirmed for about a lease (the
+   * database was down or blocked). A rescuer may then have returned jobs this worker still holds, and
+   * this worker may claim them again (a rescue that gives an unstarted job its attempt back makes the
+   * new claim's attempt number the same as the old one's, so the fence cannot tell them apart): the
+   * worker drops its stale copies of what it claims (see `JobWorker`).
+   */
+  mayHaveLostLeases(): boolean {
+    return Date.now() - this.extendedAt >= this.options.leaseMs - this.options.heartbeatIntervalMs;
   }
 
   /** Rescues expired leases and forgets long-silent workers, independently of each other. */

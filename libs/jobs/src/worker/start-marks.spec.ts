@@ -31,34 +31,48 @@ function setup() {
   const batcher = new CompletionBatcher(store, W, new DatabaseBackoff(10, logger), logger, {
     written: () => undefined,
     running: () => true,
-    marks: executor.marks,
   });
-  return { store, executor, batcher, finish, performed };
+  const leases = new LeaseKeeper(
+    store,
+    {
+      worker: { id: W, hostname: 'h', pid: 1, queues: ['*'], concurrency: 1 },
+      leaseMs: 1_000,
+      heartbeatIntervalMs: 100,
+      rescueIntervalMs: 100,
+      heldIds: () => executor.ids(),
+      rescued: () => undefined,
+      marks: executor.marks,
+    },
+    logger,
+  );
+  return { store, executor, batcher, leases, finish, performed };
 }
 
 describe('start marks', () => {
-  it('ride on the next completion batch, only for the jobs still running then', async () => {
-    const { store, executor, finish } = setup();
+  it('ride on the next heartbeat, only for the jobs still running then, and not on completions', async () => {
+    const { store, executor, finish, leases } = setup();
     store.hold(W, 'a', 'b', 'c');
     for (const id of ['a', 'b', 'c']) executor.start(attemptOf(id));
-    finish.get('a')!({ kind: 'complete', result: null }); // finished in the same turn: needs no mark
+    finish.get('a')!({ kind: 'complete', result: null }); // finished before the heartbeat: needs no mark
     await settle();
     await settle();
-    const [[batch, , marks]] = store.callsOf('complete');
-    expect(batch).toEqual([{ id: 'a', name: 'job', attempt: 1, result: null }]);
+    expect(store.callsOf('complete')[0]).toHaveLength(2); // a completion batch carries no marks
+    leases.heartbeat();
+    await settle();
+    const [[ids, , , marks]] = store.callsOf('extendLeases');
+    expect(ids).toEqual(['b', 'c']);
     expect(marks).toMatchObject({ ids: ['b', 'c'], attempts: [1, 1] });
     expect(store.rows.get('b')!.startedAttempt).toBe(1);
     expect(store.rows.get('a')!.startedAttempt).toBeUndefined();
     expect(store.callsOf('markStarted')).toEqual([]); // no statement of their own
-    // Taken once: the next batch carries none.
-    finish.get('b')!({ kind: 'complete', result: null });
+    // Taken once: the next heartbeat carries none.
+    leases.heartbeat();
     await settle();
-    await settle();
-    expect(store.callsOf('complete')[1][2]).toBeUndefined();
+    expect(store.callsOf('extendLeases')[1][3]).toBeUndefined();
   });
 
-  it('ride on the heartbeat when no batch goes out, and come back when it fails', async () => {
-    const { store, executor } = setup();
+  it('come back when the heartbeat that carried them fails', async () => {
+    const { store, executor, leases } = setup();
     store.hold(W, 'a');
     executor.start(attemptOf('a'));
     let fail = true;
@@ -67,19 +81,6 @@ describe('start marks', () => {
       store.override.extendLeases = undefined;
       return store.extendLeases(...args);
     };
-    const leases = new LeaseKeeper(
-      store,
-      {
-        worker: { id: W, hostname: 'h', pid: 1, queues: ['*'], concurrency: 1 },
-        leaseMs: 1_000,
-        heartbeatIntervalMs: 100,
-        rescueIntervalMs: 100,
-        heldIds: () => executor.ids(),
-        rescued: () => undefined,
-        marks: executor.marks,
-      },
-      memoryLogger(),
-    );
     leases.heartbeat();
     await settle();
     fail = false;

@@ -4,12 +4,14 @@ import type { StartMarks } from '../persistence/worker-store';
 /**
  * The "started" marks not written yet: what lets a rescue charge an attempt only to the jobs a dead worker
  * had started (issue 13, finding 4; see `rescueSql`). Writing a mark per start would cost a statement per
- * job, so marks are lazy: the executor notes each start here (one array push), and the next completion
- * batch or heartbeat takes the notes of the jobs that are still running and writes them in the same
- * statement. A job that finished before that needs no mark (its completion or failure says it ran), so on a
- * busy worker most starts never cost a row update. The window this leaves (a job that kills its process
- * before its mark is written looks unstarted) is closed by the rescue: such a job is returned unstarted
- * once, and from then on its start is written before it performs (`JobExecutor`).
+ * job, so marks are lazy: the executor notes each start here (one array push), and the next heartbeat
+ * takes the notes of the jobs that are still running and writes them in its lease update (no statement
+ * of their own). A job that finished before that needs no mark (its completion or failure says it ran),
+ * so on a busy worker most starts never cost a row update. Not on completion batches: a batch that also
+ * updated running rows would take row locks in another order than the heartbeat and deadlock with it.
+ * The window this leaves (a job that kills its process within a heartbeat interval of its start looks
+ * unstarted) is closed by the rescue: such a job is returned unstarted once, and from then on its start is
+ * written before it performs (`JobExecutor`).
  */
 export class StartMarkBook {
   private noted: JobAttempt[] = [];

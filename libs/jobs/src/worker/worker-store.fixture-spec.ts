@@ -85,10 +85,9 @@ export class FakeWorkerStore implements WorkerStore {
     });
   }
 
-  complete(batch: readonly Completion[], workerId: string, marks?: StartMarks): Promise<number> {
-    return this.call('complete', [batch, workerId, marks], async () => {
+  complete(batch: readonly Completion[], workerId: string): Promise<number> {
+    return this.call('complete', [batch, workerId], async () => {
       if (batch.some((c) => this.unstorable.has(c.id))) throw dataError();
-      this.applyMarks(marks, workerId);
       let changed = 0;
       for (const c of batch) {
         const row = this.fenced(c.id, workerId, c.attempt);

@@ -5,8 +5,8 @@ import { suffix } from './create-jobs-tables.migration';
  * Two columns that let a rescue tell the jobs a dead worker had started from those it only held in its
  * buffer (issue 13, finding 4), so a crash costs an attempt only of the jobs that ran:
  *
- * - `started_attempt`: the attempt the worker recorded as started (lazily, with its next completion batch
- *   or heartbeat; before the attempt for a job already returned unstarted once). A rescue charges the
+ * - `started_attempt`: the attempt the worker recorded as started (lazily, with its next heartbeat;
+ *   before the attempt for a job already returned unstarted once). A rescue charges the
  *   attempt only when it equals `attempts`; every transition that gives an attempt back clears it.
  * - `unstarted_rescues`: how many times a rescue gave the job back without counting the attempt. A job
  *   returned this way once has its start recorded before it performs from then on, and one returned

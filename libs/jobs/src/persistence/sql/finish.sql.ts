@@ -6,20 +6,9 @@
  * Parameters are bound (and documented) by WorkerRepository.
  */
 
-/**
- * Complete a batch of attempts: one statement, one commit for many jobs. It also carries the start marks
- * of jobs still running (`$5` ids, `$6` attempts, both usually empty; see `markStartedSql`), so
- * recording that a job started costs no statement of its own. The two sets never share a row: a mark is
- * taken only for a job still running when the batch leaves, a completion only for one that finished.
- */
+/** Complete a batch of attempts: one statement, one commit for many jobs. */
 export function completeSql(schema: string): string {
   return `
-    with marked as (
-      update "${schema}".jobs m
-      set started_attempt = d.attempts
-      from unnest($5::bigint[], $6::int[]) as d(id, attempts)
-      where m.id = d.id and m.attempts = d.attempts and m.locked_by = $4 and m.state = 'running'
-    )
     update "${schema}".jobs j
     set state = 'completed', finished_at = now(), locked_by = null, locked_until = null,
         result = d.result

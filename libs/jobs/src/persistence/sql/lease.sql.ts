@@ -6,31 +6,35 @@
 /**
  * Extend the leases of the jobs this worker holds (by primary key: cheap however big the table). It
  * touches only `jobs`, never the workers table, so nothing that locks that table can hold leases back.
- * It also carries the start marks not yet written (`$4` ids, `$5` attempts: jobs that started since the
- * last completion batch and are still running), so a worker whose jobs run long records their starts
- * within a heartbeat interval. A marked row is updated by the `marked` part only (one statement must not
- * update a row twice), lease included.
+ * Nor can a lock on one of its rows: `skip locked` passes over a row another statement holds right now
+ * (this worker's completion batch, a cancel), so the extension never waits and never deadlocks with
+ * them; a completion that then fails leaves the row to the next heartbeat.
+ *
+ * It also writes the start marks not yet written (`$4` ids, `$5` attempts: jobs that started since the
+ * last heartbeat and are still running; see `StartMarkBook`), in the same update; the look-up scans a few
+ * elements per row (the marks are at most the jobs started since the last heartbeat).
  */
 export function heartbeatSql(schema: string): string {
   return `
-    with marked as (
-      update "${schema}".jobs m
-      set locked_until = now() + $3 * interval '1 millisecond', started_attempt = d.attempts
-      from unnest($4::bigint[], $5::int[]) as d(id, attempts)
-      where m.id = d.id and m.attempts = d.attempts and m.locked_by = $2 and m.state = 'running'
-    )
-    update "${schema}".jobs
-    set locked_until = now() + $3 * interval '1 millisecond'
-    where id = any($1::bigint[]) and not (id = any($4::bigint[])) and locked_by = $2
-      and state = 'running'`;
+    update "${schema}".jobs j
+    set locked_until = now() + $3 * interval '1 millisecond',
+        started_attempt = coalesce(
+          (select m.attempts from unnest($4::bigint[], $5::int[]) as m(id, attempts)
+           where m.id = j.id and m.attempts = j.attempts limit 1),
+          j.started_attempt)
+    where j.id = any(array(
+      select id from "${schema}".jobs
+      where id = any($1::bigint[]) and locked_by = $2 and state = 'running'
+      for update skip locked
+    ))`;
 }
 
 /**
  * Record that attempts have started, before they perform (`$1` ids, `$2` attempts, `$3` worker id). Only
  * for jobs a rescue once returned unstarted: such a job may be one that kills its process as soon as it
  * starts, before a lazy mark could be written, so its start is made durable first and its next crash
- * counts. Every other job's mark rides on a completion batch or a heartbeat (`completeSql`,
- * `heartbeatSql`). Fenced like every statement on a running job; returns the ids it marked.
+ * counts. Every other job's mark rides on a heartbeat (`heartbeatSql`). Fenced like every statement on
+ * a running job; returns the ids it marked.
  */
 export function markStartedSql(schema: string): string {
   return `
@@ -81,7 +85,7 @@ export const UNSTARTED_RESCUE_LIMIT = 50;
 /**
  * Return jobs whose lease expired to the queue, or fail them when their attempts are used up. The
  * attempt was counted at claim; it stays counted only if the job had started (`started_attempt =
- * attempts`, see `completeSql`/`heartbeatSql`/`markStartedSql`). A job that had not (it sat in the dead
+ * attempts`, see `heartbeatSql`/`markStartedSql`). A job that had not (it sat in the dead
  * worker's buffer, or its start mark had not been written yet) gets its attempt back (`attempts - 1`) and
  * one more `unstarted_rescues`; past `UNSTARTED_RESCUE_LIMIT` of those it fails. Either way the rescue is
  * appended to `errors` (with `counted`), so every re-run has a recorded cause; `last_error` is only set
