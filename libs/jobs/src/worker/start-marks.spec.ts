@@ -111,3 +111,29 @@ describe('start marks', () => {
     expect(executor.ids()).toEqual(['r']);
   });
 });
+
+describe('LeaseKeeper.mayHaveLostLeases (when claims are checked for stale copies)', () => {
+  it('is true only once no lease extension was confirmed for about a lease', async () => {
+    const { store, executor, leases } = setup();
+    store.hold(W, 'a');
+    executor.start(attemptOf('a'));
+    leases.heartbeat();
+    await settle();
+    expect(leases.mayHaveLostLeases()).toBe(false);
+    store.override.extendLeases = async () => {
+      throw new Error('Connection terminated unexpectedly');
+    };
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(now + 500);
+      leases.heartbeat();
+      await settle();
+      expect(leases.mayHaveLostLeases()).toBe(false); // half a lease without one: still safe
+      clock.mockReturnValue(now + 950); // leaseMs 1,000 minus one heartbeat interval
+      expect(leases.mayHaveLostLeases()).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
