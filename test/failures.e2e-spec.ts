@@ -487,3 +487,71 @@ describe('outcomes that used to be lost', () => {
     expect(hostileAttempts.get(id)).toBe(1);
   });
 });
+
+describe('size caps of results and error texts (issue 13, finding 13)', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  let jobs: JobQueueService;
+
+  @Job({
+    name: 'oversized',
+    tenant: 'none',
+    maxAttempts: 2,
+    backoff: { type: 'fixed', baseMs: 10 },
+  })
+  class OversizedJob implements JobHandler<{ mode: string }> {
+    perform(payload: { mode: string }): unknown {
+      if (payload.mode === 'result') return { blob: 'r'.repeat(2_000_000), kept: false };
+      if (payload.mode === 'small') return { kept: true };
+      throw new Error(`${'m'.repeat(10 * 1024 * 1024)} end`);
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [OversizedJob],
+      jobs: { limits: { maxResultBytes: 1_000 } },
+    });
+    jobs = app.get(JobQueueService);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('a 10 MB error message is stored cut to maxErrorMessageBytes, with the marker, in lastError and every errors entry', async () => {
+    const id = await jobs.performLater(OversizedJob, { mode: 'error' });
+    const job = await waitForJobState(jobs, id, 'failed');
+    expect(job.attempts).toBe(2);
+    for (const record of [job.lastError!, ...job.errors]) {
+      expect(Buffer.byteLength(record.message)).toBeLessThanOrEqual(8_192);
+      expect(record.message).toMatch(/^m+… \[truncated \d+ bytes\]$/);
+    }
+    expect(job.errors).toHaveLength(2);
+    // The whole row stays small: two messages of 8 KB, not 20 MB.
+    const [{ bytes }] = await app
+      .get(DataSource)
+      .query(
+        'select pg_column_size(last_error) + pg_column_size(errors) as bytes from jobs.jobs where id = $1',
+        [id],
+      );
+    expect(Number(bytes)).toBeLessThan(64 * 1024);
+  });
+
+  it('a result over maxResultBytes is replaced by a marker saying so, and the job still completes', async () => {
+    const id = await jobs.performLater(OversizedJob, { mode: 'result' });
+    const job = await waitForJobState(jobs, id, 'completed');
+    expect(job.attempts).toBe(1);
+    expect(job.errors).toEqual([]);
+    expect(typeof job.result).toBe('string');
+    expect(job.result).toMatch(
+      /^\[not stored: it is \d+ bytes of JSON, over the 1000-byte limit \(limits\.maxResultBytes\)/,
+    );
+    // A result within the cap is stored as it was.
+    const small = await jobs.performLater(OversizedJob, { mode: 'small' });
+    expect((await waitForJobState(jobs, small, 'completed')).result).toEqual({ kept: true });
+  });
+});

@@ -27,6 +27,7 @@ const ALL = [
   'DashboardIndexes1796133600000',
   'PausedTable1796139000000',
   'ObservabilityColumns1796142600000',
+  'StartMarks1796146200000',
 ];
 
 @Injectable()
@@ -102,6 +103,7 @@ describe('migration names', () => {
       'DashboardIndexesMyJobs1796133600000',
       'PausedTableMyJobs1796139000000',
       'ObservabilityColumnsMyJobs1796142600000',
+      'StartMarksMyJobs1796146200000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -112,6 +114,7 @@ describe('migration names', () => {
         '1796133600000',
         '1796139000000',
         '1796142600000',
+        '1796146200000',
       ]),
     );
   });
@@ -155,6 +158,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
+      'jobs_unstarted_rescued_idx',
     ]);
     // The claim index covers only runnable rows, in claim order.
     expect(indexes.get('jobs_claim_idx')).toMatch(
@@ -215,6 +219,21 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it('undoing StartMarks drops its columns and its index', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 6));
+    expect((await indexesOf(db.url, 'jobs')).has('jobs_unstarted_rescued_idx')).toBe(false);
+    const columns = await withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `select column_name as name from information_schema.columns
+         where table_schema = 'jobs' and table_name = 'jobs'`,
+      );
+      return rows.map((r) => r.name);
+    });
+    expect(columns).not.toContain('started_attempt');
+    expect(columns).not.toContain('unstarted_rescues');
   });
 
   it('undoing ObservabilityColumns drops its two columns', async () => {
@@ -343,6 +362,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'PausedTableBillingJobs1796139000000',
         'ObservabilityColumns1796142600000',
         'ObservabilityColumnsBillingJobs1796142600000',
+        'StartMarks1796146200000',
+        'StartMarksBillingJobs1796146200000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([

@@ -245,11 +245,12 @@ describe('tenant context', () => {
     await waitForJobState(jobs, id, 'failed');
     expect(seen(id).map((s) => s.cls)).toEqual(['hooli', 'hooli', 'hooli', 'hooli']);
 
-    // A row left running by a dead worker: its lease runs out and the rescuer re-queues it.
+    // A row left running by a dead worker that had recorded its start (started_attempt): its lease
+    // runs out and the rescuer re-queues it, the attempt counted.
     const ds = app.get(DataSource);
     const [{ id: orphan }] = await ds.query(
-      `insert into jobs.jobs (name, payload, account_id, state, attempts, locked_by, locked_until)
-       values ('tenant.note', '{"note":"orphan"}', 'pied-piper', 'running', 1, 'dead-worker', now() - interval '1 second')
+      `insert into jobs.jobs (name, payload, account_id, state, attempts, started_attempt, locked_by, locked_until)
+       values ('tenant.note', '{"note":"orphan"}', 'pied-piper', 'running', 1, 1, 'dead-worker', now() - interval '1 second')
        returning id::text as id`,
     );
     const rescued = await waitForJobState(jobs, orphan, 'completed');
@@ -435,5 +436,53 @@ describe('a clsKey that is a path into the CLS store', () => {
     );
     // Only the account travels with the job: the rest of the request's `tenant` object does not.
     expect(seen).toEqual([{ path: 'acme', tenant: { id: 'acme' } }]);
+  });
+});
+
+describe('timeoutMs covers the account resolver (issue 13, finding 8)', () => {
+  let db: TestDatabase;
+  let app: TestingModule;
+  const performed: string[] = [];
+
+  /** A resolver stuck on a call that never returns, for one account. */
+  @Injectable()
+  class StuckResolver implements AccountResolver {
+    resolve(accountId: string) {
+      if (accountId === 'stuck') return new Promise<never>(() => undefined);
+      return { id: accountId };
+    }
+  }
+
+  @Job({ name: 'resolver.timed', timeoutMs: 300, maxAttempts: 1 })
+  class TimedJob implements JobHandler<{ n: number }> {
+    perform(payload: { n: number }, ctx: JobContext): void {
+      performed.push(`${ctx.accountId}:${payload.n}`);
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await createJobsApp({
+      url: db.url,
+      providers: [StuckResolver, TimedJob],
+      jobs: { tenant: { clsKey: CLS_KEY, resolver: StuckResolver }, worker: { concurrency: 1 } },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('a resolver that never settles times the attempt out (JobTimeoutError) and frees its slot', async () => {
+    const jobs = app.get(JobQueueService);
+    const stuck = await jobs.performLater(TimedJob, { n: 1 }, { accountId: 'stuck' });
+    // One slot: this one runs only if the stuck attempt gave its slot back.
+    const next = await jobs.performLater(TimedJob, { n: 2 }, { accountId: 'acme' });
+    const failed = await waitForJobState(jobs, stuck, 'failed', { timeoutMs: 5_000 });
+    expect(failed.lastError).toMatchObject({ name: 'JobTimeoutError' });
+    expect(failed.lastError?.message).toContain('300');
+    await waitForJobState(jobs, next, 'completed', { timeoutMs: 5_000 });
+    expect(performed).toEqual(['acme:2']);
   });
 });

@@ -5,6 +5,7 @@ import { ClsPluginTransactional, TransactionHost } from '@nestjs-cls/transaction
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { IsInt } from 'class-validator';
 import { ClsModule } from 'nestjs-cls';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   InvokedJob,
@@ -735,4 +736,89 @@ describe('the handler-wrapping hook (JobInvoker)', () => {
       await moduleRef.close();
     }
   });
+});
+
+describe('shutdown while the database blocks (issue 13, finding 7)', () => {
+  /** `SHUTDOWN_MARGIN_MS` of the worker: how long stop may wait for the database after the grace period. */
+  const MARGIN_MS = 5_000;
+  const GRACE_MS = 2_000;
+  /**
+   * Until the pools have statement and lock timeouts of their own, the app sets one on the worker's
+   * connections, as a user would today: a statement waits at most this long for the lock.
+   */
+  const LOCK_TIMEOUT_MS = 3_000;
+  let db: TestDatabase;
+  const started: string[] = [];
+  let long = true;
+
+  @Job({ name: 'blocked.long', tenant: 'none' })
+  class LongJob implements JobHandler<{ n: number }> {
+    async perform(_payload: { n: number }, ctx: JobContext): Promise<void> {
+      started.push(ctx.id);
+      if (!long) return;
+      // Runs until its signal aborts it (shutdown's grace period ends) or 30 s pass.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 30_000);
+        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), {
+          once: true,
+        });
+      });
+    }
+  }
+
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(async () => db?.drop());
+
+  it(`app.close() returns within shutdownTimeoutMs + ${MARGIN_MS} ms with jobs.jobs locked, leaving held jobs to lease rescue`, async () => {
+    const app = await createJobsApp({
+      url: db.url,
+      providers: [LongJob],
+      jobs: {
+        connection: { connectionString: db.url, lock_timeout: LOCK_TIMEOUT_MS },
+        worker: {
+          concurrency: 2,
+          prefetch: 2,
+          shutdownTimeoutMs: GRACE_MS,
+          leaseMs: 2_000,
+          heartbeatIntervalMs: 200,
+        },
+      },
+    });
+    const jobs = app.get(JobQueueService);
+    const ids = await jobs.performAllLater(
+      LongJob,
+      Array.from({ length: 6 }, (_, n) => ({ payload: { n } })),
+    );
+    // Two running, two in the buffer.
+    await waitFor(() => started.length === 2, { message: 'two jobs started' });
+    const lock = new Client({ connectionString: db.url });
+    await lock.connect();
+    let elapsed: number;
+    try {
+      await lock.query('begin');
+      await lock.query('lock table jobs.jobs in access exclusive mode');
+      const t0 = Date.now();
+      await app.close();
+      elapsed = Date.now() - t0;
+    } finally {
+      await lock.query('rollback').catch(() => undefined);
+      await lock.end();
+    }
+    console.log(`[shutdown] app.close() with jobs.jobs locked took ${elapsed} ms`);
+    expect(elapsed).toBeLessThan(GRACE_MS + MARGIN_MS);
+    long = false;
+
+    // What it could not give back is rescued once its lease runs out, and every job completes.
+    const rescuer = await createJobsApp({
+      url: db.url,
+      providers: [LongJob],
+      jobs: { worker: { concurrency: 6, rescueIntervalMs: 200 } },
+    });
+    try {
+      for (const id of ids)
+        await waitForJobState(rescuer.get(JobQueueService), id, 'completed', { timeoutMs: 40_000 });
+    } finally {
+      await rescuer.close();
+    }
+  }, 60_000);
 });

@@ -8,7 +8,9 @@
  *   (`insert … on conflict (job_id) do nothing`) and marks its execution `applied`, or `duplicate` when the
  *   effect was already there: a re-execution whose predecessor committed the effect but died, or lost its
  *   connection, before the job's completion was recorded.
- * - `chaos.poison` records its start and then SIGKILLs its own process.
+ * - `chaos.poison` records its start, runs for two heartbeat intervals (so its worker has recorded its
+ *   start: the crash counts as an attempt), then SIGKILLs its own process. A job that kills its process
+ *   before its start is recorded is the crash suite's (test/crash.e2e-spec.ts).
  */
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -97,6 +99,7 @@ export class ChaosPoisonJob implements JobHandler<Record<string, never>> {
 
   async perform(_payload: Record<string, never>, ctx: JobContext): Promise<void> {
     await recordStart(this.ds, ctx);
+    await sleep(2 * CHAOS_WORKER.heartbeatIntervalMs);
     process.kill(process.pid, 'SIGKILL');
     await sleep(60_000); // not reached
   }

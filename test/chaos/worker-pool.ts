@@ -101,6 +101,8 @@ export interface WorkerPoolOptions {
   logFile: string;
   /** From `buildWorker`. */
   command: WorkerCommand;
+  /** More environment for the workers (e.g. `CHAOS_PROFILE`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class WorkerPool {
@@ -211,6 +213,7 @@ export class WorkerPool {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...this.options.command.env,
+      ...this.options.env,
       CHAOS_DATABASE_URL: this.options.url,
       NO_COLOR: '1',
     };

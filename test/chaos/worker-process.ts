@@ -2,7 +2,8 @@
  * A standalone worker process for the chaos suite (test/chaos.e2e-spec.ts): a Nest application context
  * with TypeORM, CLS and the jobs module performing the jobs of ./chaos-jobs.
  *
- * Environment: `CHAOS_DATABASE_URL` (required). The test ran the migrations and created the bookkeeping
+ * Environment: `CHAOS_DATABASE_URL` (required); `CHAOS_PROFILE=crash` runs the crash suite's jobs and
+ * worker settings (./crash-jobs) instead of the chaos ones. The test ran the migrations and created the bookkeeping
  * tables. Prints `ready` on a line of its own once the worker has started; exits 0 after a graceful
  * SIGTERM/SIGINT. When spawned with an IPC channel it stops (gracefully, then hard) as soon as that channel
  * closes, so a test runner that dies never leaves workers behind.
@@ -19,6 +20,9 @@ import {
   ChaosEffectJob,
   ChaosPoisonJob,
 } from './chaos-jobs';
+import { CRASH_JOBS, CRASH_WORKER } from './crash-jobs';
+
+const crash = process.env.CHAOS_PROFILE === 'crash';
 
 @Module({
   imports: [
@@ -38,10 +42,10 @@ import {
     JobsModule.forRoot({
       runMigrations: false, // the test ran them; restarting workers must not race on them
       retention: false,
-      worker: CHAOS_WORKER,
+      worker: crash ? CRASH_WORKER : CHAOS_WORKER,
     }),
   ],
-  providers: [ChaosEffectJob, ChaosPoisonJob],
+  providers: crash ? CRASH_JOBS : [ChaosEffectJob, ChaosPoisonJob],
 })
 export class ChaosWorkerModule {}
 

@@ -10,6 +10,7 @@ export type {
   JobDefaults,
   JobsModuleOptions,
   RecurringModuleOptions,
+  LimitsOptions,
   RetentionOptions,
   TenantOptions,
   WorkerOptions,

@@ -58,6 +58,7 @@ describe('resolveJobsOptions', () => {
       },
       validatorOptions: { forbidUnknownValues: true },
       maxPayloadBytes: 262_144,
+      limits: { maxResultBytes: 262_144, maxErrorMessageBytes: 8_192, maxErrorStackBytes: 16_384 },
       invoker: undefined,
       observability: {
         listenerTimeoutMs: 5_000,
@@ -171,6 +172,7 @@ describe('resolveJobsOptions', () => {
         },
         logger: new Logger('mine'),
         logLevel: 'debug',
+        limits: { maxResultBytes: 100, maxErrorMessageBytes: 200, maxErrorStackBytes: 300 },
       };
       expect(resolveJobsOptions(options)).toStrictEqual({
         ...options,
@@ -346,6 +348,9 @@ describe('resolveJobsOptions', () => {
       ['observability.tracing', { observability: { tracing: 'yes' as never } }, 'true or false'],
       ['logLevel', { logLevel: 'loud' as never }, 'must be one of verbose, debug'],
       ['logger', { logger: {} as never }, 'must be a Nest LoggerService'],
+      ['limits.maxResultBytes', { limits: { maxResultBytes: 0 } }, 'positive integer, got 0'],
+      ['limits.maxErrorMessageBytes', { limits: { maxErrorMessageBytes: 1.5 } }, 'got 1.5'],
+      ['limits.maxErrorStackBytes', { limits: { maxErrorStackBytes: NaN } }, 'positive integer'],
     ] as Array<[string, JobsModuleOptions, string]>)(
       'rejects a bad %s (%j)',
       (option, options, problem) => {

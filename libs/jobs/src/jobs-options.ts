@@ -6,6 +6,7 @@ import type {
   DatabaseOptions,
   HandlerInvoker,
   JobsModuleOptions,
+  LimitsOptions,
   RecurringModuleOptions,
   RetentionOptions,
 } from './interfaces';
@@ -43,6 +44,7 @@ export interface ResolvedJobsOptions {
   /** `undefined`: Nest's `Logger`. */
   logger: LoggerService | undefined;
   logLevel: LogLevel;
+  limits: Required<LimitsOptions>;
 }
 
 /** Every default in one place; the README's option tables mirror this object. */
@@ -64,6 +66,16 @@ export const DEFAULT_RETENTION: Required<RetentionOptions> = {
   failedMs: 2_592_000_000,
   cancelledMs: 86_400_000,
   intervalMs: 600_000,
+};
+
+/**
+ * Size caps of stored results and error texts (issue 13, finding 13): `values/`'s `RESULT_MAX_BYTES` and
+ * `ERROR_TEXT_MAX_BYTES`, repeated here because the options import leaves only (a spec keeps them equal).
+ */
+export const DEFAULT_LIMITS: Required<LimitsOptions> = {
+  maxResultBytes: 262_144,
+  maxErrorMessageBytes: 8_192,
+  maxErrorStackBytes: 16_384,
 };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -111,6 +123,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
     observability: resolveObservability(options.observability),
     logger: options.logger,
     logLevel: options.logLevel ?? 'log',
+    limits: { ...DEFAULT_LIMITS, ...definedOnly(options.limits) },
   };
   validate(resolved);
   validateObservability(resolved);
@@ -199,6 +212,8 @@ function validate(o: ResolvedJobsOptions): void {
       'must be a class (a subclass of JobInvoker), e.g. { invoker: TracingInvoker }.',
     );
   }
+  for (const key of ['maxResultBytes', 'maxErrorMessageBytes', 'maxErrorStackBytes'] as const)
+    positiveInt(`limits.${key}`, o.limits[key]);
   if (o.retention) {
     for (const key of ['completedMs', 'failedMs', 'cancelledMs'] as const) {
       nonNegativeInt(`retention.${key}`, o.retention[key]);

@@ -23,6 +23,7 @@ export type {
   DatabaseOptions,
   JobDefaults,
   JobsModuleOptions,
+  LimitsOptions,
   RecurringModuleOptions,
   RetentionOptions,
   TenantOptions,

@@ -11,6 +11,12 @@ export interface JobErrorRecord {
   name: string;
   message: string;
   stack?: string;
+  /**
+   * Only on a rescue's record (`LeaseExpiredError`: the worker holding the job died): `true` when the
+   * attempt was counted (the job had started), `false` when it was given back because the job had not
+   * started (it waited in the dead worker's buffer); its `attempt` number is then used again.
+   */
+  counted?: boolean;
 }
 
 /** A job as `JobQueueService.find()` returns it. */
@@ -31,7 +37,7 @@ export interface JobRecord {
   /** Milliseconds from the last start to finish, for finished jobs. */
   durationMs: number | null;
   lastError: JobErrorRecord | null;
-  /** Every failed attempt, oldest first. */
+  /** Every failed attempt, and every rescue (see `JobErrorRecord.counted`), oldest first. */
   errors: JobErrorRecord[];
   result: unknown;
   uniqueKey: string | null;

@@ -113,6 +113,20 @@ export interface JobDefaults {
   backoff?: BackoffOptions;
 }
 
+/**
+ * Size caps of what a worker stores for an attempt, in UTF-8 bytes. A result over its cap is replaced by
+ * a JSON string saying so (the job still completes); an error text over its cap is cut, ending with
+ * `… [truncated N bytes]`, in `lastError` and in every `errors` entry.
+ */
+export interface LimitsOptions {
+  /** Largest stored result, in bytes of JSON. Default `262_144` (256 KiB, like `maxPayloadBytes`). */
+  maxResultBytes?: number;
+  /** Largest stored error message. Default `8_192`. */
+  maxErrorMessageBytes?: number;
+  /** Largest stored error stack. Default `16_384`. */
+  maxErrorStackBytes?: number;
+}
+
 /** Options of `JobsModule.forRoot(...)` / the factory of `forRootAsync(...)`. */
 export interface JobsModuleOptions extends JobsLoggingOptions {
   /** PostgreSQL schema of the jobs tables. Must match the schema the migrations created. Default `'jobs'`. */
@@ -143,6 +157,8 @@ export interface JobsModuleOptions extends JobsLoggingOptions {
   validatorOptions?: ValidatorOptions;
   /** Largest accepted payload, in bytes of JSON. Default `262_144` (256 KiB). */
   maxPayloadBytes?: number;
+  /** Size caps of stored results and error texts. Default: see `LimitsOptions`. */
+  limits?: LimitsOptions;
   /**
    * Wraps every handler call (tracing, metrics, logging): a subclass of the exported `JobInvoker`,
    * instantiated by the module's injector (so it may inject providers the module can see). Default:

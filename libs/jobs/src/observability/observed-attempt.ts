@@ -33,12 +33,14 @@ export class ObservedAttempt {
    * Runs the attempt (`fn`: the runner's), inside its span when traced, and notes how long it took and
    * how it ended; the span ends with the attempt.
    */
-  run(fn: () => Promise<AttemptOutcome>): Promise<AttemptOutcome> {
+  run(fn: () => Promise<AttemptOutcome | undefined>): Promise<AttemptOutcome | undefined> {
     const running = this.span && this.tracing ? this.tracing.within(this.span, fn) : fn();
     return running.then((outcome) => {
       this.durationMs = performance.now() - this.startedAt;
-      this.outcome = outcome;
-      if (this.span) this.tracing?.endProcess(this.span, outcome);
+      // `undefined`: the attempt did not run (its start mark was fenced out): nothing to report.
+      if (outcome) this.outcome = outcome;
+      if (this.span && outcome) this.tracing?.endProcess(this.span, outcome);
+      else this.span?.end();
       return outcome;
     });
   }

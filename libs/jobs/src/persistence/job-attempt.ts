@@ -15,4 +15,9 @@ export interface JobAttempt {
   traceContext?: string | null;
   /** Milliseconds the job was due before this claim (observability's queue wait). */
   waitMs?: number;
+  /**
+   * Set (> 0) only on a job a rescue returned unstarted before: its worker died while holding it. Its start
+   * is recorded before it performs, so that if it is what kills its process, the next crash counts.
+   */
+  unstartedRescues?: number;
 }

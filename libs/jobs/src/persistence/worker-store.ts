@@ -39,6 +39,15 @@ export interface Completion {
   result: string | null;
 }
 
+/**
+ * Attempts recorded as started (ids and attempt numbers, in the same order): what lets a rescue tell the
+ * jobs a dead worker had started from those it only held (see `rescueSql`).
+ */
+export interface StartMarks {
+  ids: string[];
+  attempts: number[];
+}
+
 /** An attempt that failed, as `WorkerStore.fail` records it. */
 export interface FailedAttempt {
   id: string;
@@ -66,19 +75,32 @@ export interface WorkerRow {
  * and attempt) and resolves with how many rows it changed: fenced-out rows are not counted.
  */
 export interface WorkerStore {
-  /** Claims up to `limit` runnable jobs, in claim order (priority, run time, id), and starts an attempt of each. */
+  /**
+   * Claims up to `limit` runnable jobs, in claim order (priority, run time, id), and starts an attempt of
+   * each. Jobs a rescue once returned unstarted carry `unstartedRescues`.
+   */
   claim(request: ClaimRequest): Promise<JobAttempt[]>;
   /** Completes a batch of attempts in one statement. */
   complete(batch: readonly Completion[], workerId: string): Promise<number>;
+  /** Records that these attempts started; resolves with how many rows it marked (fenced). */
+  markStarted(marks: StartMarks, workerId: string): Promise<number>;
   /** Fails one attempt: retried after `retryDelayMs`, or ended `failed` when it is `null`. */
   fail(attempt: FailedAttempt): Promise<number>;
   /** Ends an attempt without counting it; the job runs again after `delayMs`. */
   snooze(job: { id: string; attempt: number }, workerId: string, delayMs: number): Promise<number>;
   /** Gives claimed jobs back without counting their attempt (shutdown, or never started). */
   release(jobs: ReadonlyArray<{ id: string; attempt: number }>, workerId: string): Promise<number>;
-  /** Pushes the leases of the given jobs of this worker `leaseMs` into the future. */
-  extendLeases(ids: readonly string[], workerId: string, leaseMs: number): Promise<void>;
-  /** Returns (or fails, when out of attempts) jobs whose lease expired; resolves with how many. */
+  /** Pushes the leases of the given jobs of this worker `leaseMs` into the future, recording `marks` too. */
+  extendLeases(
+    ids: readonly string[],
+    workerId: string,
+    leaseMs: number,
+    marks?: StartMarks,
+  ): Promise<void>;
+  /**
+   * Returns (or fails, when out of attempts) jobs whose lease expired, counting the attempt only of those
+   * that had started; resolves with how many.
+   */
   rescue(): Promise<number>;
   /** Records this worker (or refreshes its heartbeat), waiting at most `lockTimeoutMs` for a lock. */
   upsertWorker(worker: WorkerRow, lockTimeoutMs: number): Promise<void>;

@@ -12,6 +12,7 @@ import {
   forgetWorkersSql,
   heartbeatSql,
   LOCAL_LOCK_TIMEOUT_SQL,
+  markStartedSql,
   rescueSql,
   upsertWorkerSql,
 } from './sql/lease.sql';
@@ -21,6 +22,7 @@ import type {
   Completion,
   FailedAttempt,
   LaneCursor,
+  StartMarks,
   WorkerRow,
   WorkerStore,
 } from './worker-store';
@@ -40,12 +42,15 @@ type Statement =
   | 'snooze'
   | 'release'
   | 'heartbeat'
+  | 'markStarted'
   | 'rescue'
   | 'purge';
 
 type IdRow = { id: string };
 /** A fair claim's row: the first one also names the last lane visited, `[queue, account]`. */
 type FairClaimRow = JobAttempt & QueryResultRow & { fairCursor: [string, string] | null };
+
+const NO_MARKS: StartMarks = Object.freeze({ ids: [], attempts: [] }) as StartMarks;
 
 /**
  * The PostgreSQL `WorkerStore`: owns the text of every statement the worker runs and binds its parameters.
@@ -81,6 +86,7 @@ export class WorkerRepository implements WorkerStore {
       snooze: snoozeSql(schema),
       release: releaseSql(schema),
       heartbeat: heartbeatSql(schema),
+      markStarted: markStartedSql(schema),
       rescue: rescueSql(schema),
       purge: `${purgeSql(schema)} returning j.id`,
     };
@@ -89,7 +95,8 @@ export class WorkerRepository implements WorkerStore {
   /**
    * `$1` limit, `$2` worker id, `$3` lease in ms, `$4` queues (only when some queues are served); a fair
    * claim adds the cursor's queue and account (see `fairClaimSql`) and moves the cursor; while something
-   * is paused, the `…Paused` statement adds the paused queues and accounts last.
+   * is paused, the `…Paused` statement adds the paused queues and accounts last. Every claim returns
+   * `unstartedRescues` (how often a rescue gave the job back unstarted), so no second statement is needed.
    */
   claim({ limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest): Promise<JobAttempt[]> {
     const all = !queues || queues.includes('*');
@@ -134,6 +141,11 @@ export class WorkerRepository implements WorkerStore {
     return count(this.run<IdRow>('complete', [ids, attempts, results, workerId]));
   }
 
+  /** `$1` ids, `$2` attempts (same order), `$3` worker id. */
+  markStarted(marks: StartMarks, workerId: string): Promise<number> {
+    return count(this.run<IdRow>('markStarted', [marks.ids, marks.attempts, workerId]));
+  }
+
   /** `$1` id, `$2` worker id, `$3` attempt, `$4` error record (JSON), `$5` retry delay in ms or null. */
   fail({ id, workerId, attempt, error, retryDelayMs }: FailedAttempt): Promise<number> {
     return count(this.run<IdRow>('fail', [id, workerId, attempt, error, retryDelayMs]));
@@ -151,9 +163,14 @@ export class WorkerRepository implements WorkerStore {
     return count(this.run<IdRow>('release', [ids, attempts, workerId]));
   }
 
-  /** `$1` ids, `$2` worker id, `$3` lease in ms. */
-  async extendLeases(ids: readonly string[], workerId: string, leaseMs: number): Promise<void> {
-    await this.run('heartbeat', [ids, workerId, leaseMs]);
+  /** `$1` ids, `$2` worker id, `$3` lease in ms, `$4` ids and `$5` attempts of the start marks. */
+  async extendLeases(
+    ids: readonly string[],
+    workerId: string,
+    leaseMs: number,
+    marks = NO_MARKS,
+  ): Promise<void> {
+    await this.run('heartbeat', [ids, workerId, leaseMs, marks.ids, marks.attempts]);
   }
 
   async rescue(): Promise<number> {

@@ -3,6 +3,7 @@ import { ClsModule } from 'nestjs-cls';
 import { JobRegistry } from '../discovery/job.registry';
 import { InvalidJobsOptionsError } from '../errors';
 import { JobQueueService } from '../queue/job-queue.service';
+import { JobInvoker } from '../worker/job-invoker';
 import { JobRunner } from '../worker/job-runner';
 import { createJobsTestingApp, NoteJob, ReportJob } from './jobs-testing.fixture-spec';
 import { JobsTestHelper } from './jobs-test.helper';
@@ -62,6 +63,30 @@ describe('JobsTestingModule', () => {
     await moduleRef.get(JobQueueService).performLater(ReportJob, { day: 'x' });
     await moduleRef.get(JobsTestHelper).performEnqueued();
     expect(seen).toEqual(['report']);
+    await moduleRef.close();
+  });
+
+  it('provides JobInvoker, so overrideProvider(JobInvoker) wraps every perform, as with JobsModule', async () => {
+    const seen: string[] = [];
+    class TracingInvoker extends JobInvoker {
+      override invoke(...args: Parameters<JobInvoker['invoke']>): Promise<unknown> {
+        seen.push(`${args[0].name}:${args[2].attempt}`);
+        return super.invoke(...args);
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ClsModule.forRoot({ global: true }), JobsTestingModule.forRoot()],
+      providers: [ReportJob],
+    })
+      .overrideProvider(JobInvoker)
+      .useClass(TracingInvoker)
+      .compile();
+    await moduleRef.init();
+    const queue = moduleRef.get(JobQueueService);
+    await queue.performLater(ReportJob, { day: 'x' });
+    await moduleRef.get(JobsTestHelper).performEnqueued();
+    await queue.performNow(ReportJob, { day: 'y' });
+    expect(seen).toEqual(['report:1', 'report:1']);
     await moduleRef.close();
   });
 });

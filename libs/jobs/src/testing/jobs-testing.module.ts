@@ -12,6 +12,7 @@ import { JobFlowControl } from '../queue/flow-control.service';
 import { JobQueueService } from '../queue/job-queue.service';
 import { OncePerTick } from '../queue/once-per-tick';
 import { TenantContext } from '../tenancy/tenant-context';
+import { JobInvoker } from '../worker/job-invoker';
 import { JobRunner } from '../worker/job-runner';
 import { PerformNowRunner } from '../worker/perform-now.runner';
 import { CapturedJobRunner } from './captured-job-runner';
@@ -67,6 +68,7 @@ export class JobsTestingModule {
         JobRegistry,
         JobsExplorer,
         TenantContext,
+        JobInvoker, // as in JobsModule: overrideProvider(JobInvoker) wraps every perform here too
         JobRunner,
         CapturedJobRunner,
         JobsTestHelper,

@@ -4,8 +4,7 @@ import type { JobLifecycle } from '../observability/job-lifecycle';
 import { isDataError } from '../persistence/database-errors';
 import type { Completion, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
-import { toErrorRecord, toSafeError } from './error-record';
-import { toStorableJson } from './storable-json';
+import { toErrorJson, toErrorRecord, toSafeError } from './error-record';
 
 /** What the batcher tells the worker. */
 export interface BatcherHooks {
@@ -58,17 +57,29 @@ export class CompletionBatcher {
     this.scheduleFlush();
   }
 
+  /** Forgets a pending completion of job `id` (a stale copy: the job was rescued and claimed again). */
+  drop(id: string): void {
+    const index = this.pending.findIndex((c) => c.id === id);
+    if (index >= 0) this.pending.splice(index, 1);
+  }
+
   /** Ids of the jobs whose completion is not written yet (their leases are kept alive). */
   ids(): string[] {
     return [...this.inFlight, ...this.pending].map((c) => c.id);
   }
 
-  /** Waits for the batch in flight, then writes what is left once (no backoff, no retry). */
+  /**
+   * Writes what is pending once, beside the batch in flight (no backoff, no retry), and waits for both:
+   * at shutdown, when the database blocks, two statements side by side take one statement's wait, not
+   * two. What neither writes stays in `ids()` (the worker logs it and leaves it to lease rescue).
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.wakeBackoff?.();
-    await this.flushing;
-    await this.flushOnce();
+    const last = this.pending;
+    this.pending = [];
+    const writing = last.length === 0 ? undefined : this.write(last);
+    await Promise.all([this.flushing, writing?.catch(() => undefined)]);
   }
 
   private scheduleFlush(): void {
@@ -130,7 +141,7 @@ export class CompletionBatcher {
         id: c.id,
         workerId: this.workerId,
         attempt: c.attempt,
-        error: toStorableJson(JSON.stringify(record)),
+        error: toErrorJson(record),
         retryDelayMs: null,
       });
       if (this.hooks.lifecycle?.enabled) this.hooks.lifecycle.unstorable(c, record, changed);

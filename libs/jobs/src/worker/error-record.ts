@@ -1,7 +1,10 @@
-import type { JobErrorRecord } from '../interfaces';
-
-/** Characters of a stack kept in an error record. */
-export const STACK_LIMIT = 4_000;
+import type { JobErrorRecord, LimitsOptions } from '../interfaces';
+import {
+  ErrorTextLimits,
+  mayHoldUnstorableText,
+  toStorableErrorText,
+  toStorableJson,
+} from '../values';
 
 /**
  * Anything a handler throws, as an Error that is safe to read: an Error is kept as it is (so `retryOn`,
@@ -35,21 +38,48 @@ export function toSafeError(thrown: unknown): Error {
 }
 
 /**
- * The record of a failed attempt: name, message and stack (cut to `STACK_LIMIT`). Each field is read
- * separately, and a field that cannot be read or is not a string is replaced by a description, so a
- * hostile error still leaves a record naming what happened. Never throws.
+ * The record of a failed attempt: name, message and stack as `values/` makes them storable
+ * (`toStorableErrorText`: each field read on its own, so a hostile error still leaves a record naming what
+ * happened; U+0000 and lone surrogates replaced by U+FFFD; each text cut to its cap, ending with
+ * `… [truncated N bytes]`). `limits` are the module's `limits` (default: `values/`'s caps). Never throws.
  */
-export function toErrorRecord(error: Error, attempt: number, at: Date): JobErrorRecord {
+export function toErrorRecord(
+  error: unknown,
+  attempt: number,
+  at: Date,
+  limits: ErrorRecordLimits = {},
+): JobErrorRecord {
+  const caps: ErrorTextLimits = {};
+  // Only the caps given: an `undefined` one would override values/'s default.
+  if (limits.maxErrorMessageBytes !== undefined) caps.message = limits.maxErrorMessageBytes;
+  if (limits.maxErrorStackBytes !== undefined) caps.stack = limits.maxErrorStackBytes;
+  const text = toStorableErrorText(error, caps);
   const record: JobErrorRecord = {
     attempt,
     at: at.toISOString(),
-    name: read(() => errorName(error), 'Error'),
-    message: read(() => error.message, '(the error message could not be read)'),
+    name: text.name,
+    message: text.message,
   };
-  const stack = read(() => error.stack, undefined);
-  if (stack !== undefined) record.stack = stack.slice(0, STACK_LIMIT);
+  if (text.stack !== undefined) record.stack = text.stack;
   return record;
 }
+
+/**
+ * An error record as the JSON text the worker stores. Records from `toErrorRecord` are storable already
+ * (one `JSON.stringify` and two scans); any other goes through `values/`'s replace mode, so no record can
+ * make its write fail.
+ */
+export function toErrorJson(record: JobErrorRecord): string {
+  const json = JSON.stringify(record);
+  return mayHoldUnstorableText(json)
+    ? toStorableJson(record, { mode: 'replace', maxBytes: Number.MAX_SAFE_INTEGER }).json
+    : json;
+}
+
+/** The caps `toErrorRecord` applies (the module's `limits`); unset ones are `values/`'s defaults. */
+export type ErrorRecordLimits = Partial<
+  Pick<Required<LimitsOptions>, 'maxErrorMessageBytes' | 'maxErrorStackBytes'>
+>;
 
 /** `error.name`, or the class name of an Error subclass that did not set `name` (most user errors). */
 function errorName(error: Error): string {

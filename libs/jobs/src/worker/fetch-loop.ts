@@ -30,6 +30,8 @@ export interface FetchLoopParts {
   release(jobs: readonly JobAttempt[]): Promise<void>;
   /** What is paused (reloaded when stale, before room is counted); `undefined`: never anything. */
   paused?: Pick<PausedLanes, 'lists' | 'version' | 'refreshIfStale' | 'holds'>;
+  /** Called with each claim before its jobs are buffered (drops stale copies held here). Default: none. */
+  claimed?(jobs: readonly JobAttempt[]): void;
 }
 
 /**
@@ -125,6 +127,7 @@ export class FetchLoop {
         await this.parts.release(claimed);
         break;
       }
+      this.parts.claimed?.(claimed);
       buffer.push(claimed);
       if (count < free) await this.sleep(pollIntervalMs);
     }

@@ -5,9 +5,9 @@ import type { ObservedAttempt } from '../observability/observed-attempt';
 import type { JobAttempt } from '../persistence/job-attempt';
 import type { WorkerStore } from '../persistence/worker-store';
 import type { CompletionBatcher } from './completion-batcher';
-import { toSafeError } from './error-record';
+import { toErrorJson, toSafeError } from './error-record';
 import type { JobTransition } from './job-transition';
-import { toStorableJson } from './storable-json';
+import { StartMarkBook } from './start-marks';
 
 interface ActiveJob {
   job: JobAttempt;
@@ -27,9 +27,16 @@ export interface AttemptRunner {
  * (no promise of its own), a failure, retry or snooze is written at once, a cancel writes nothing. Holds
  * the running jobs, so it can abort one that is cancelled and, at shutdown, those that outlive the grace
  * period.
+ *
+ * Each start is noted in `marks` (written lazily, see `StartMarkBook`), except for a job a rescue once
+ * returned unstarted (`unstartedRescues`): its worker died while holding it, perhaps because of it, so its
+ * start is written before it performs, and a crash it causes costs it an attempt. That costs a statement
+ * per such job, only after a crash.
  */
 export class JobExecutor {
   private readonly active = new Map<string, ActiveJob>();
+  /** Starts not written yet; taken by the completion batcher and the lease keeper. */
+  readonly marks = new StartMarkBook((job) => this.active.get(job.id)?.job === job);
 
   constructor(
     private readonly runner: AttemptRunner,
@@ -63,13 +70,16 @@ export class JobExecutor {
       this.slotFreed(true);
     };
     const seen = this.lifecycle.enabled ? this.lifecycle.started(job) : undefined;
-    entry.done = (
-      seen
-        ? seen.run(() => this.runner.attempt(job, controller.signal))
-        : this.runner.attempt(job, controller.signal)
-    )
+    const attempt = (): Promise<JobTransition | undefined> => {
+      if (job.unstartedRescues) return this.markThenAttempt(entry);
+      this.marks.note(job);
+      return this.runner.attempt(job, controller.signal);
+    };
+    entry.done = (seen ? seen.run(attempt) : attempt())
       .then((transition) =>
-        entry.abandoned ? seen?.abandoned(controller.signal) : this.record(job, transition, seen),
+        entry.abandoned || !transition
+          ? seen?.abandoned(controller.signal)
+          : this.record(job, transition, seen),
       )
       .then(finished, (error: unknown) => {
         this.logger.error(
@@ -77,6 +87,28 @@ export class JobExecutor {
         );
         finished();
       });
+  }
+
+  /**
+   * Writes the start of a job returned unstarted before, then performs it. A mark the database fences
+   * out (the job was cancelled or rescued meanwhile) means it must not run; a mark that cannot be written
+   * (database trouble) does not stop it: the rescue's unstarted limit still bounds it.
+   */
+  private async markThenAttempt(entry: ActiveJob): Promise<JobTransition | undefined> {
+    const { job } = entry;
+    try {
+      const marked = await this.store.markStarted(
+        { ids: [job.id], attempts: [job.attempt] },
+        this.workerId,
+      );
+      if (marked === 0) return undefined;
+    } catch (error) {
+      this.logger.warn(
+        `Could not record the start of job ${job.name} #${job.id} (${toSafeError(error).message}); performing it anyway`,
+      );
+    }
+    if (entry.abandoned) return undefined;
+    return this.runner.attempt(job, entry.controller.signal);
   }
 
   /** A running job was cancelled (the row already says so): abort it and forget its outcome. */
@@ -142,7 +174,7 @@ export class JobExecutor {
             id: job.id,
             workerId: this.workerId,
             attempt: job.attempt,
-            error: toStorableJson(JSON.stringify(t.error)),
+            error: toErrorJson(t.error),
             retryDelayMs,
           })
           .then((n) => seen?.recorded(t, n));

@@ -273,26 +273,3 @@ describe('JobRunner.attempt', () => {
     expect(calls).toEqual(['job#7']);
   });
 });
-
-describe('JobRunner.run (the outcome, for callers with their own policy)', () => {
-  it('reports completed, snoozed and failed outcomes', async () => {
-    expect(await setup(() => 5).runner.run(attempt(), signal())).toEqual({
-      kind: 'completed',
-      result: 5,
-    });
-    expect(await setup((_, ctx) => ctx.snooze(10)).runner.run(attempt(), signal())).toEqual({
-      kind: 'snoozed',
-      delayMs: 10,
-    });
-    const error = new Transient('x');
-    const { runner, definition } = setup(() => {
-      throw error;
-    });
-    expect(await runner.run(attempt(), signal())).toEqual({
-      kind: 'failed',
-      error,
-      retryable: true,
-      definition,
-    });
-  });
-});

@@ -15,18 +15,9 @@ import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
 import { toErrorRecord, toSafeError } from './error-record';
 import { JobInvoker } from './job-invoker';
 import type { JobTransition } from './job-transition';
-import { toStorableJson } from './storable-json';
+import { mayHoldUnstorableText, toStorableJson } from '../values';
 
 export type { JobAttempt } from '../persistence/job-attempt';
-
-/**
- * How an attempt ended, before any retry policy: what `run` reports to callers that apply their own (the
- * testing module). `retryable: false` means no retry can fix it, whatever attempts are left.
- */
-export type AttemptOutcome =
-  | { kind: 'completed'; result: unknown }
-  | { kind: 'snoozed'; delayMs: number }
-  | { kind: 'failed'; error: Error; retryable: boolean; definition?: JobDefinition };
 
 const CANCEL: JobTransition = { kind: 'cancel' };
 const COMPLETE_EMPTY: JobTransition = { kind: 'complete', result: null };
@@ -45,7 +36,7 @@ export class JobRunner {
     private readonly registry: JobRegistry,
     private readonly tenancy: TenantContext,
     @Inject(RESOLVED_JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
-    // Optional so a module that provides the runner without an invoker (the testing module) still works.
+    // JobsModule and JobsTestingModule provide it; optional for a module that provides the runner alone.
     @Optional() invoker?: JobInvoker,
     // Optional too: without it (the testing module) `ctx.progress` checks its value and stores nothing.
     @Optional() private readonly lifecycle?: JobLifecycle,
@@ -70,31 +61,16 @@ export class JobRunner {
     );
   }
 
-  /** Runs a claimed attempt and reports how it ended, without deciding retries; never rejects. */
-  run(job: JobAttempt, signal: AbortSignal): Promise<AttemptOutcome> {
-    const definition = this.registry.forName(job.name);
-    if (!definition)
-      return Promise.resolve({
-        kind: 'failed',
-        error: new UnknownJobError(job.name),
-        retryable: false,
-      });
-    return this.execute(definition, job, signal).then(
-      (result): AttemptOutcome => ({ kind: 'completed', result }),
-      (thrown: unknown): AttemptOutcome => {
-        const snoozed = snoozeOf(definition, thrown);
-        if (typeof snoozed === 'number') return { kind: 'snoozed', delayMs: snoozed };
-        const error = snoozed ?? toSafeError(thrown);
-        return { kind: 'failed', error, retryable: isRetryable(definition, error), definition };
-      },
-    );
-  }
-
-  /** Runs an attempt in the job's tenant context, with its payload re-validated and its timeout; rejects with its error. */
+  /**
+   * Runs an attempt in the job's tenant context, with its payload re-validated, all of it under the job's
+   * timeout: the account resolver and the payload validation count too, so a resolver that never settles
+   * fails the attempt with `JobTimeoutError` and frees its slot (issue 13, finding 8). Rejects with the
+   * attempt's error.
+   */
   execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
-    return this.tenancy.run(job, () =>
-      toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
-        this.withTimeout(definition, signal, (s) =>
+    return this.withTimeout(definition, signal, (s) =>
+      this.tenancy.run(job, () =>
+        toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
           this.perform(definition, payload, this.context(job, s)),
         ),
       ),
@@ -106,6 +82,14 @@ export class JobRunner {
     return this.invoker.invoke(definition, payload, ctx);
   }
 
+  /**
+   * The result as JSON text `jsonb` stores, within `limits.maxResultBytes`. A value JSON cannot hold at
+   * all (a cycle, a BigInt, a throwing `toJSON`) is dropped: the job completes without a result, as it
+   * always has. Otherwise the common case is one `JSON.stringify` and the cheap checks `values/` makes;
+   * only text with U+0000 or a lone surrogate, or over the cap, goes through `values/`'s replace mode
+   * (replaced characters, or the whole result replaced by a marker saying it was too large), with a
+   * warning. The job completes either way: its work is done.
+   */
   private completion(job: JobAttempt, result: unknown): JobTransition {
     if (result === undefined) return COMPLETE_EMPTY;
     let json: string | undefined;
@@ -118,12 +102,22 @@ export class JobRunner {
       return COMPLETE_EMPTY;
     }
     if (json === undefined) return COMPLETE_EMPTY;
-    const storable = toStorableJson(json);
-    if (storable !== json)
+    const maxBytes = this.options.limits.maxResultBytes;
+    if (!mayHoldUnstorableText(json) && json.length * 3 <= maxBytes)
+      return { kind: 'complete', result: json };
+    // What was stringified (toJSON applied), through the careful path.
+    const stored = toStorableJson(JSON.parse(json), {
+      mode: 'replace',
+      maxBytes,
+      limitName: 'limits.maxResultBytes',
+    });
+    if (stored.replacedCount > 0) {
+      const what = stored.replaced.map((r) => `${r.path} ${r.problem}`).join('; ');
       this.loggerFor(job.name).warn(
-        `Job ${job.name} #${job.id} returned text PostgreSQL cannot store (NUL or a lone surrogate); stored with U+FFFD in its place`,
+        `Job ${job.name} #${job.id} completed, but its result could not be stored as it was (${stored.replacedCount} replacement(s): ${what})`,
       );
-    return { kind: 'complete', result: storable };
+    }
+    return { kind: 'complete', result: stored.json };
   }
 
   private afterThrow(
@@ -144,13 +138,13 @@ export class JobRunner {
     job: JobAttempt,
     error: Error,
   ): JobTransition {
-    const record = toErrorRecord(error, job.attempt, new Date());
+    const record = toErrorRecord(error, job.attempt, new Date(), this.options.limits);
     if (!definition || job.attempt >= job.maxAttempts || !isRetryable(definition, error))
       return { kind: 'fail', error: record };
     return { kind: 'retry', error: record, delayMs: retryDelay(definition, job.attempt, error) };
   }
 
-  /** Calls `fn` with the job's signal, under the job's timeout if it has one. */
+  /** Calls `fn` (the whole attempt) with the job's signal, under the job's timeout if it has one. */
   private withTimeout<T>(
     definition: JobDefinition,
     outer: AbortSignal,

@@ -28,6 +28,7 @@ import { Maintenance } from './maintenance';
 import { NotifyListener } from './notify-listener';
 import { PausedLanes } from './paused-lanes';
 import { PrefetchPolicy } from './prefetch';
+import { SHUTDOWN_MARGIN_MS, ShutdownDeadline } from './shutdown-deadline';
 
 /** The parts of one run of the worker (`start` to `stop`). */
 interface Parts {
@@ -110,22 +111,46 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /**
    * Stops claiming, gives back buffered jobs, lets running jobs finish for up to `shutdownTimeoutMs`, then
-   * aborts the rest through their signals and returns them to the queue. Leaves nothing `running`.
+   * aborts the rest through their signals and returns them to the queue. Leaves nothing `running`, unless
+   * the database does not answer: every wait on it (the claim in flight, returning jobs, the last
+   * completions, the lease keeper, LISTEN) ends by `shutdownTimeoutMs + SHUTDOWN_MARGIN_MS` after the
+   * call, and what could not be written then is logged and left to lease rescue.
    */
   async stop(): Promise<void> {
     const parts = this.parts;
     if (!this.running || !parts) return;
     this.running = false;
+    const grace = this.options.worker.shutdownTimeoutMs;
+    const deadline = new ShutdownDeadline(grace + SHUTDOWN_MARGIN_MS);
     parts.buffer.close();
-    await parts.loop.stop();
-    await parts.listener.stop();
-    await parts.maintenance?.stop();
-    await this.release(parts.buffer.takeAll());
-    await this.release(await parts.executor.drain(this.options.worker.shutdownTimeoutMs));
-    await parts.batcher.close();
-    await parts.leases.stop();
+    // Nothing starts any more, so the buffer is final: it is given back while the claim in flight (if any)
+    // returns and running jobs finish, so that a claim blocked on a lock holds up neither.
+    const buffered = parts.buffer.takeAll();
+    const left: string[] = [];
+    const stopping = Promise.all([
+      parts.loop.stop(),
+      parts.listener.stop(),
+      parts.maintenance?.stop(),
+      this.release(buffered).then((ok) => ok || left.push(...buffered.map((j) => j.id))),
+    ]);
+    const aborted = await parts.executor.drain(grace);
+    const releasing = this.release(aborted).then(
+      (ok) => ok || left.push(...aborted.map((j) => j.id)),
+    );
+    await deadline.wait(Promise.all([stopping, releasing, parts.batcher.close()]), 'the release');
+    // Leases are kept until the last completions are written (or given up).
+    await deadline.wait(parts.leases.stop(), 'the lease keeper');
     this.parts = undefined;
-    this.logger.log(`Worker ${this.id} stopped`);
+    const unwritten = [...left, ...parts.batcher.ids()];
+    if (deadline.missed.length > 0 || unwritten.length > 0) {
+      this.logger.warn(
+        `Worker ${this.id} stopped without the database confirming ${deadline.missed.join(' and ') || 'every write'}` +
+          ` within ${grace + SHUTDOWN_MARGIN_MS} ms; ${unwritten.length} job(s) left to lease rescue` +
+          (unwritten.length > 0 ? `: #${unwritten.slice(0, 20).join(', #')}` : ''),
+      );
+    } else {
+      this.logger.log(`Worker ${this.id} stopped`);
+    }
   }
 
   private build(): Parts {
@@ -170,8 +195,20 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         batcher,
         prefetch,
         backoff,
-        release: (jobs) => this.release(jobs),
+        release: async (jobs) => void (await this.release(jobs)),
         paused,
+        // Only after leases may have run out (see LeaseKeeper.mayHaveLostLeases): free otherwise.
+        claimed: (jobs) => {
+          if (!leases.mayHaveLostLeases()) return;
+          for (const job of jobs) {
+            if (executor.cancel(job.id))
+              this.logger.warn(
+                `Job ${job.name} #${job.id} was rescued while running here and claimed again: the old run is aborted`,
+              );
+            buffer.remove(job.id);
+            batcher.drop(job.id);
+          }
+        },
       },
     );
     const leases = new LeaseKeeper(
@@ -190,6 +227,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
           loop.wake();
           if (this.lifecycle.enabled) this.lifecycle.rescued(count, this.id);
         },
+        marks: executor.marks,
       },
       this.logger,
     );
@@ -216,14 +254,17 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     return { loop, buffer, executor, batcher, leases, maintenance, listener };
   }
 
-  private async release(jobs: readonly JobAttempt[]): Promise<void> {
-    if (jobs.length === 0) return;
+  /** Gives jobs back to the queue; resolves `false` (never rejects) when the database refused. */
+  private async release(jobs: readonly JobAttempt[]): Promise<boolean> {
+    if (jobs.length === 0) return true;
     try {
       await this.store.release(jobs, this.id);
+      return true;
     } catch (error) {
       this.logger.error(
         `Could not return ${jobs.length} job(s) to the queue (${toSafeError(error).message}); their leases will expire and they will be rescued`,
       );
+      return false;
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { WorkerRow, WorkerStore } from '../persistence/worker-store';
 import { toSafeError } from './error-record';
+import type { StartMarkBook } from './start-marks';
 
 /** Longest wait for a lock on the workers table (bounded further by half the heartbeat interval). */
 export const WORKER_ROW_LOCK_TIMEOUT_MS = 1_000;
@@ -18,6 +19,8 @@ export interface LeaseKeeperOptions {
   heldIds(): string[];
   /** `count` jobs were rescued: there may be work to claim. */
   rescued(count: number): void;
+  /** Start marks not written yet, written with each lease extension. Default: none. */
+  marks?: Pick<StartMarkBook, 'take' | 'restore'>;
 }
 
 /**
@@ -26,13 +29,16 @@ export interface LeaseKeeperOptions {
  *   row in the workers table: two statements, neither awaiting the other, each with at most one in
  *   flight. Only the lease extension matters for correctness, so nothing may hold it back: the row
  *   refresh (and anything else touching the workers table) waits at most `WORKER_ROW_LOCK_TIMEOUT_MS`
- *   for a lock, and a lock held on that table for longer than a lease costs nothing but a warning;
+ *   for a lock, and a lock held on that table for longer than a lease costs nothing but a warning; the
+ *   lease extension also writes the start marks of the jobs started since the last one;
  * - every rescue interval, returns jobs whose lease expired (their worker died) and forgets workers
  *   silent for ten leases.
  */
 export class LeaseKeeper {
   private readonly lockTimeoutMs: number;
   private timers: NodeJS.Timeout[] = [];
+  /** When the last lease extension that the database confirmed was sent (or nothing was held). */
+  private extendedAt = Date.now();
   /** Statements in flight, by kind: a kind still running when its timer fires again is skipped. */
   private readonly inFlight = new Map<string, Promise<void>>();
 
@@ -74,11 +80,33 @@ export class LeaseKeeper {
   heartbeat(): void {
     const o = this.options;
     const ids = o.heldIds();
-    if (ids.length > 0)
-      this.once('extend leases', () => this.store.extendLeases(ids, o.worker.id, o.leaseMs));
+    const sentAt = Date.now();
+    if (ids.length === 0) this.extendedAt = sentAt;
+    else
+      this.once('extend leases', async () => {
+        const marks = o.marks?.take();
+        try {
+          await this.store.extendLeases(ids, o.worker.id, o.leaseMs, marks);
+          this.extendedAt = sentAt;
+        } catch (error) {
+          o.marks?.restore(marks);
+          throw error;
+        }
+      });
     this.once('refresh the worker row', () =>
       this.store.upsertWorker(o.worker, this.lockTimeoutMs),
     );
+  }
+
+  /**
+   * True when leases of this worker may have run out: no extension was confirmed for about a lease (the
+   * database was down or blocked). A rescuer may then have returned jobs this worker still holds, and
+   * this worker may claim them again (a rescue that gives an unstarted job its attempt back makes the
+   * new claim's attempt number the same as the old one's, so the fence cannot tell them apart): the
+   * worker drops its stale copies of what it claims (see `JobWorker`).
+   */
+  mayHaveLostLeases(): boolean {
+    return Date.now() - this.extendedAt >= this.options.leaseMs - this.options.heartbeatIntervalMs;
   }
 
   /** Rescues expired leases and forgets long-silent workers, independently of each other. */

@@ -3,6 +3,7 @@ import type {
   ClaimRequest,
   Completion,
   FailedAttempt,
+  StartMarks,
   WorkerRow,
   WorkerStore,
 } from '../persistence/worker-store';
@@ -14,6 +15,8 @@ export interface FakeRow {
   lockedBy: string | null;
   result?: string | null;
   error?: string;
+  /** The attempt recorded as started (see `StartMarks`). */
+  startedAttempt?: number;
 }
 
 /** An error as PostgreSQL reports a value it refuses (SQLSTATE class 22). */
@@ -128,8 +131,21 @@ export class FakeWorkerStore implements WorkerStore {
     });
   }
 
-  extendLeases(ids: readonly string[], workerId: string, leaseMs: number): Promise<void> {
-    return this.call('extendLeases', [ids, workerId, leaseMs], async () => undefined);
+  markStarted(marks: StartMarks, workerId: string): Promise<number> {
+    return this.call('markStarted', [marks, workerId], async () =>
+      this.applyMarks(marks, workerId),
+    );
+  }
+
+  extendLeases(
+    ids: readonly string[],
+    workerId: string,
+    leaseMs: number,
+    marks?: StartMarks,
+  ): Promise<void> {
+    return this.call('extendLeases', [ids, workerId, leaseMs, marks], async () => {
+      this.applyMarks(marks, workerId);
+    });
   }
 
   rescue(): Promise<number> {
@@ -154,6 +170,17 @@ export class FakeWorkerStore implements WorkerStore {
     limit: number;
   }): Promise<number> {
     return this.call('purgeFinished', [request], async () => 0);
+  }
+
+  private applyMarks(marks: StartMarks | undefined, workerId: string): number {
+    let changed = 0;
+    marks?.ids.forEach((id, i) => {
+      const row = this.fenced(id, workerId, marks.attempts[i]);
+      if (!row) return;
+      row.startedAttempt = row.attempt;
+      changed++;
+    });
+    return changed;
   }
 
   private fenced(id: string, workerId: string, attempt: number): FakeRow | undefined {

@@ -5,6 +5,7 @@ import { fairClaimIndexMigration } from './fair-claim-index.migration';
 import { dashboardIndexesMigration } from './dashboard-indexes.migration';
 import { pausedTableMigration } from './paused-table.migration';
 import { observabilityColumnsMigration } from './observability-columns.migration';
+import { startMarksMigration } from './start-marks.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -18,6 +19,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     dashboardIndexesMigration(schema),
     pausedTableMigration(schema),
     observabilityColumnsMigration(schema),
+    startMarksMigration(schema),
   ];
 }
 

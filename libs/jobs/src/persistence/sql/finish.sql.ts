@@ -36,13 +36,14 @@ export function failSql(schema: string): string {
 
 /**
  * Give claimed jobs back without counting the attempt (shutdown before they ran, or a graceful abort).
- * They become runnable at once.
+ * They become runnable at once. The attempt number will be used again, so its start mark goes too (as in
+ * a snooze).
  */
 export function releaseSql(schema: string): string {
   return `
     update "${schema}".jobs j
     set state = 'available', attempts = j.attempts - 1, locked_by = null, locked_until = null,
-        started_at = null
+        started_at = null, started_attempt = null
     from unnest($1::bigint[], $2::int[]) as d(id, attempts)
     where j.id = d.id and j.attempts = d.attempts and j.locked_by = $3 and j.state = 'running'
     returning j.id::text as id`;
@@ -53,7 +54,7 @@ export function snoozeSql(schema: string): string {
   return `
     update "${schema}".jobs
     set state = 'available', attempts = attempts - 1, run_at = now() + $4 * interval '1 millisecond',
-        locked_by = null, locked_until = null, started_at = null
+        locked_by = null, locked_until = null, started_at = null, started_attempt = null
     where id = $1 and locked_by = $2 and attempts = $3 and state = 'running'
     returning id::text as id`;
 }
