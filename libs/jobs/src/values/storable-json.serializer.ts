@@ -55,7 +55,7 @@ const NOTHING_REPLACED: readonly JsonReplacement[] = Object.freeze([]);
  * We replace rather than fail the job: the handler's work is done, and failing would retry it.
  *
  * Speed: the common case is one `JSON.stringify` plus two native `indexOf` scans of its text (it escapes
- * U+0000 as `\u0000` and lone surrogates as `\udXXX`, so they are easy to spot), and in strict mode one
+ * U+0000 as `\u0000` and lone surrogates as `\ud800`–`\udfff`, so they are easy to spot), and in strict mode one
  * walk that allocates nothing (`isPlainJson`; the careful `findStrictProblem` runs only when it balks). The slow paths (parse the text back to find the exact place) run only on a hit.
  */
 export function toStorableJson(
