@@ -199,6 +199,13 @@ describe('example shop app', () => {
       .set(tenant(accountId))
       .send({ ...body, quantity: 0 })
       .expect(400);
+    // PostgreSQL text cannot hold U+0000: a 400 naming the field, not a 500 from the insert.
+    const nul = await request(http)
+      .post('/orders')
+      .set(tenant(accountId))
+      .send({ ...body, item: 'Tea\u0000pot' })
+      .expect(400);
+    expect(JSON.stringify(nul.body.message)).toContain('item must not contain U+0000');
 
     expect(await totalJobs()).toBe(jobsBefore);
     expect(await dataSource.getRepository(Order).count()).toBe(ordersBefore);

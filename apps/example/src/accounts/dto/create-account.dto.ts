@@ -1,5 +1,6 @@
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { NoNul } from '../../validation/no-nul';
 
 export class CreateAccountDto {
-  @IsString() @IsNotEmpty() @MaxLength(200) name: string;
+  @IsString() @IsNotEmpty() @MaxLength(200) @NoNul() name: string;
 }
