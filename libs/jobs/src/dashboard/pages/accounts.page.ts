@@ -1,17 +1,8 @@
-import type { JobState } from '../../interfaces';
 import type { AccountRow } from '../../persistence/dashboard.repository';
 import { count } from '../html/format';
 import { Html, html } from '../html/html.template';
 import { layout, PageFrame } from '../html/layout.template';
-
-const STATES: JobState[] = [
-  'scheduled',
-  'available',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-];
+import { LISTED_STATES } from '../dashboard-query';
 
 /**
  * An account's pause state and buttons. Empty for now: account pause/resume lands with the fairness
@@ -29,7 +20,7 @@ export function accountsPage(frame: PageFrame, accounts: AccountRow[], limit: nu
     (a) =>
       html`<tr>
         <th scope="row"><a href="${link({ account: a.accountId })}">${a.accountId}</a></th>
-        ${STATES.map((s) => html`<td class="num">${a.counts[s] ? html`<a href="${link({ account: a.accountId, state: s })}">${count(a.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
+        ${LISTED_STATES.map((s) => html`<td class="num">${a.counts[s] ? html`<a href="${link({ account: a.accountId, state: s })}">${count(a.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
         <td class="num">${count(a.total)}</td>
         <td>${accountActions(frame, a)}</td>
       </tr>`,
@@ -42,7 +33,7 @@ export function accountsPage(frame: PageFrame, accounts: AccountRow[], limit: nu
               <thead>
                 <tr>
                   <th>Account</th>
-                  ${STATES.map((s) => html`<th class="num">${s}</th>`)}
+                  ${LISTED_STATES.map((s) => html`<th class="num">${s}</th>`)}
                   <th class="num">total</th>
                   <th></th>
                 </tr>

@@ -1,18 +1,9 @@
-import type { JobState } from '../../interfaces';
 import type { QueueOverview } from '../../persistence/dashboard.repository';
 import { throughputChart } from '../html/chart.template';
 import { count, duration } from '../html/format';
 import { Html, html } from '../html/html.template';
 import { layout, PageFrame } from '../html/layout.template';
-
-const STATES: JobState[] = [
-  'scheduled',
-  'available',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-];
+import { LISTED_STATES } from '../dashboard-query';
 
 /**
  * A queue's action buttons. Empty for now: pause/resume lands with the fairness work
@@ -31,7 +22,7 @@ export function overviewPage(frame: PageFrame, queues: QueueOverview[], notice?:
     (q) =>
       html`<tr>
         <th scope="row"><a href="${list({ queue: q.queue })}">${q.queue}</a></th>
-        ${STATES.map((s) => html`<td class="num">${q.counts[s] ? html`<a href="${list({ queue: q.queue, state: s })}">${count(q.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
+        ${LISTED_STATES.map((s) => html`<td class="num">${q.counts[s] ? html`<a href="${list({ queue: q.queue, state: s })}">${count(q.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
         <td>${throughputChart(q.completed, q.failed)}</td>
         <td>
           ${q.oldestWaiting ? html`<a href="${`${frame.base}/jobs/${q.oldestWaiting.id}`}">#${q.oldestWaiting.id}</a> waiting ${duration(q.oldestWaiting.waitingMs)}` : html`<span class="muted">none</span>`}
@@ -47,7 +38,7 @@ export function overviewPage(frame: PageFrame, queues: QueueOverview[], notice?:
             <thead>
               <tr>
                 <th>Queue</th>
-                ${STATES.map((s) => html`<th class="num">${s}</th>`)}
+                ${LISTED_STATES.map((s) => html`<th class="num">${s}</th>`)}
                 <th>
                   Last hour
                   <span class="legend"
