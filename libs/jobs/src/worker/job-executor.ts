@@ -70,12 +70,7 @@ export class JobExecutor {
       this.slotFreed(true);
     };
     const seen = this.lifecycle.enabled ? this.lifecycle.started(job) : undefined;
-    const attempt = (): Promise<JobTransition | undefined> => {
-      if (job.unstartedRescues) return this.markThenAttempt(entry);
-      this.marks.note(job);
-      return this.runner.attempt(job, controller.signal);
-    };
-    entry.done = (seen ? seen.run(attempt) : attempt())
+    entry.done = (seen ? seen.run(() => this.attempt(entry)) : this.attempt(entry))
       .then((transition) =>
         entry.abandoned || !transition
           ? seen?.abandoned(controller.signal)
@@ -87,6 +82,14 @@ export class JobExecutor {
         );
         finished();
       });
+  }
+
+  /** Performs one attempt (no closure per job unless it is observed), noting its start for the heartbeat. */
+  private attempt(entry: ActiveJob): Promise<JobTransition | undefined> {
+    const { job } = entry;
+    if (job.unstartedRescues) return this.markThenAttempt(entry);
+    this.marks.note(job);
+    return this.runner.attempt(job, entry.controller.signal);
   }
 
   /**
