@@ -45,4 +45,6 @@ export interface JobRecord {
   lockedUntil: Date | null;
   /** The last value the job gave `ctx.progress` (kept after it finished), or `null`. */
   progress: unknown;
+  /** The job whose `perform` enqueued this one (it may have been deleted since), or `null`. */
+  parentId: string | null;
 }

@@ -26,6 +26,8 @@ export interface JobRow {
   finished_at: Date | null;
   /** Set by `ctx.progress` (the in-memory store keeps none). */
   progress?: unknown;
+  /** The job that enqueued this one (bigint as text), or `null`. */
+  parent_id?: string | null;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface NewJob {
   uniqueKey: string | null;
   /** The enqueue's W3C `traceparent` when an OpenTelemetry SDK traced it; absent otherwise. */
   traceContext?: string | null;
+  /** The id of the job whose `perform` enqueued this one; absent otherwise. */
+  parentId?: string | null;
 }
 
 /** `scheduled` is reported, never stored: an `available` row whose `run_at` is still ahead of `now`. */
@@ -83,5 +87,6 @@ export function toJobRecord(row: JobRow, now: Date): JobRecord {
     lockedBy: row.locked_by,
     lockedUntil: row.locked_until,
     progress: row.progress ?? null,
+    parentId: row.parent_id ?? null,
   };
 }

@@ -7,7 +7,7 @@ import type { AccountResolver } from '../interfaces';
 import { JOB_ID_CLS_KEY } from '../jobs.constants';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
-import { normalizeAccountId } from '../values';
+import { normalizeAccountId, toJobId } from '../values';
 import { proxyProviderResolver } from './proxy-providers';
 
 /**
@@ -44,6 +44,15 @@ export class TenantContext {
     const value: unknown = this.cls.get(key);
     if (value === undefined || value === null || value === '') return undefined;
     return this.normalize(value, { from: 'cls', clsKey: key }, jobName) ?? undefined;
+  }
+
+  /**
+   * The id of the job being performed in the current CLS context (its stored row's id), if any: a job
+   * enqueued now records it as its parent. `performNow` runs have no row (`now-…` ids) and give none.
+   */
+  currentJobId(): string | null {
+    if (!this.cls.isActive()) return null;
+    return toJobId(this.cls.get(JOB_ID_CLS_KEY)) ?? null;
   }
 
   /**

@@ -179,6 +179,7 @@ export class InMemoryJobStore implements JobStore, PauseStore {
         errors: [],
         result: undefined,
         unique_key: job.uniqueKey,
+        parent_id: job.parentId ?? null,
         created_at: now,
         started_at: null,
         finished_at: null,
