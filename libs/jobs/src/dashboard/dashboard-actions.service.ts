@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { JobClass, OperationScope } from '../interfaces';
+import type { JobClass, OperationScope, PauseKind } from '../interfaces';
 import { toError } from '../errors';
 import type { JobListFilter } from '../persistence/dashboard.repository';
 import { DASHBOARD_MOUNT, DASHBOARD_SETTINGS } from './dashboard.constants';
@@ -9,8 +9,15 @@ import { DashboardScope, operationScope } from './dashboard-scope';
 
 /** What the job actions are called in URLs, and the verb the log and the notice use. */
 export const JOB_ACTIONS = { retry: 'retried', cancel: 'cancelled', discard: 'discarded' } as const;
-/** A job action. Pause/resume of a queue or an account will be a separate kind (they act on no job). */
+/** A job action. */
 export type JobAction = keyof typeof JOB_ACTIONS;
+
+/** Pause and resume, of a queue or an account (they act on no job), and the verb the log uses. */
+export const FLOW_ACTIONS = { pause: 'paused', resume: 'resumed' } as const;
+/** A flow action. */
+export type FlowAction = keyof typeof FLOW_ACTIONS;
+/** What a flow action applies to. */
+export type FlowTarget = PauseKind;
 
 /** Bulk actions run this many queue calls at a time: quick, without taking the app's whole pool. */
 const BULK_CONCURRENCY = 4;
@@ -106,6 +113,35 @@ export class DashboardActions {
       `${actor} ran schedule ${key} now from the dashboard at ${this.mount.path}: job(s) ${ids.join(', ')}`,
     );
     return ids;
+  }
+
+  /**
+   * Pauses or resumes a queue or an account through `JobFlowControl`: `null` when this dashboard may not
+   * (the account-scoped one pauses only its own account, never a queue), else whether it changed
+   * anything. A queue name or account id `JobFlowControl` refuses throws its typed error (a 400 page).
+   */
+  async flow(
+    action: FlowAction,
+    target: FlowTarget,
+    key: string,
+    actor: string,
+  ): Promise<boolean | null> {
+    if (this.scope.scoped && (target === 'queue' || key !== this.scope.accountId())) return null;
+    const flow = this.internals.flow;
+    const changed = await this.scope.asOperator(() =>
+      target === 'queue'
+        ? action === 'pause'
+          ? flow.pauseQueue(key)
+          : flow.resumeQueue(key)
+        : action === 'pause'
+          ? flow.pauseAccount(key)
+          : flow.resumeAccount(key),
+    );
+    this.logger.log(
+      `${actor} ${changed ? FLOW_ACTIONS[action] : `tried to ${action} (already ${FLOW_ACTIONS[action]})`} ` +
+        `${target} ${JSON.stringify(key)} from the dashboard at ${this.mount.path}`,
+    );
+    return changed;
   }
 
   private scoped(filter: JobListFilter): JobListFilter {

@@ -4,6 +4,7 @@ import type { ResolvedJobsOptions } from '../jobs-options';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import { DashboardRepository } from '../persistence/dashboard.repository';
 import { JobsDatabase } from '../persistence/jobs-database';
+import { JobFlowControl } from '../queue/flow-control.service';
 import { JobQueueService } from '../queue/job-queue.service';
 import { AccountSources } from '../scheduling/account-sources';
 import { MountedSchedule, ScheduleCollector } from '../scheduling/schedule.collector';
@@ -17,6 +18,7 @@ import { InvalidDashboardOptionsError } from './invalid-dashboard-options.error'
 @Injectable()
 export class DashboardInternals implements OnModuleInit {
   queue!: JobQueueService;
+  flow!: JobFlowControl;
   repository!: DashboardRepository;
   options!: ResolvedJobsOptions;
   private collector!: ScheduleCollector;
@@ -33,6 +35,7 @@ export class DashboardInternals implements OnModuleInit {
         strict: false,
       });
       this.queue = this.moduleRef.get(JobQueueService, { strict: false });
+      this.flow = this.moduleRef.get(JobFlowControl, { strict: false });
       this.collector = this.moduleRef.get(ScheduleCollector, { strict: false });
       this.accountSources = this.moduleRef.get(AccountSources, { strict: false });
       const db = this.moduleRef.get(JobsDatabase, { strict: false });

@@ -4,7 +4,8 @@ import type { PageFrame } from './html/layout.template';
 import { DASHBOARD_SETTINGS } from './dashboard.constants';
 import { DashboardInternals } from './dashboard-internals';
 import type { DashboardSettings } from './dashboard-mount';
-import { parseFilter } from './dashboard-query';
+import { parseChildrenCursor, parseFilter } from './dashboard-query';
+import { PausedView, pausedView } from './html/paused.template';
 import { DashboardScope, operationScope } from './dashboard-scope';
 import { accountsPage } from './pages/accounts.page';
 import { jobListPage } from './pages/job-list.page';
@@ -17,6 +18,8 @@ import { workersPage } from './pages/workers.page';
 const TICKS_PER_SCHEDULE = 5;
 /** Accounts shown on the accounts page. */
 const ACCOUNTS_SHOWN = 500;
+/** Children listed per page of a job's page. */
+const CHILDREN_SHOWN = 50;
 
 /** Gathers each page's data (scoped to the request's account when the mode says so) and renders it. */
 @Injectable()
@@ -28,8 +31,11 @@ export class DashboardPages {
   ) {}
 
   async overview(frame: PageFrame, notice?: string): Promise<Html> {
-    const queues = await this.internals.repository.overview(this.scope.accountId());
-    return overviewPage(frame, queues, notice);
+    const [queues, paused] = await Promise.all([
+      this.internals.repository.overview(this.scope.accountId()),
+      this.paused(),
+    ]);
+    return overviewPage(frame, queues, paused, notice);
   }
 
   async jobs(frame: PageFrame, query: Record<string, unknown>, notice?: string): Promise<Html> {
@@ -39,12 +45,36 @@ export class DashboardPages {
     return jobListPage(frame, filter, rows.slice(0, size), rows.length > size, notice);
   }
 
-  /** The job page, or `null` when there is no such job for this request (404). */
-  async job(frame: PageFrame, id: string, notice?: string): Promise<Html | null> {
+  /**
+   * The job page, or `null` when there is no such job for this request (404): the job, its parent (when
+   * this request may see it) and one page of the jobs it enqueued (`children_before` pages on).
+   */
+  async job(
+    frame: PageFrame,
+    id: string,
+    query: Record<string, unknown>,
+    notice?: string,
+  ): Promise<Html | null> {
     const accountId = this.scope.accountId();
-    const job = await this.internals.queue.find(id, operationScope(accountId));
+    const scope = operationScope(accountId);
+    const job = await this.internals.queue.find(id, scope);
     if (!job || !this.scope.allows(job, accountId)) return null;
-    return jobPage(frame, job, notice);
+    const before = parseChildrenCursor(query);
+    const [parent, children] = await Promise.all([
+      job.parentId === null ? null : this.internals.queue.find(job.parentId, scope),
+      this.internals.repository.children(job.id, accountId, before, CHILDREN_SHOWN + 1),
+    ]);
+    return jobPage(
+      frame,
+      job,
+      {
+        parent: parent && this.scope.allows(parent, accountId) ? parent : null,
+        children: children.slice(0, CHILDREN_SHOWN),
+        more: children.length > CHILDREN_SHOWN,
+        before,
+      },
+      notice,
+    );
   }
 
   async schedules(frame: PageFrame, notice?: string): Promise<Html> {
@@ -69,11 +99,17 @@ export class DashboardPages {
     return workersPage(frame, await this.internals.repository.workers());
   }
 
-  async accounts(frame: PageFrame): Promise<Html> {
-    return accountsPage(
-      frame,
-      await this.internals.repository.accounts(ACCOUNTS_SHOWN),
-      ACCOUNTS_SHOWN,
-    );
+  async accounts(frame: PageFrame, notice?: string): Promise<Html> {
+    const [accounts, paused] = await Promise.all([
+      this.internals.repository.accounts(ACCOUNTS_SHOWN),
+      this.paused(),
+    ]);
+    return accountsPage(frame, accounts, paused, ACCOUNTS_SHOWN, notice);
+  }
+
+  /** What is paused, as this dashboard may see it (the scoped one: the queues and its own account). */
+  private async paused(): Promise<PausedView> {
+    const entries = await this.scope.asOperator(() => this.internals.flow.listPaused());
+    return pausedView(entries);
   }
 }

@@ -86,3 +86,12 @@ export function filterFields(
     before: filter.before,
   };
 }
+
+/** The cursor of a job page's list of children (`children_before`, the last id shown), if any. */
+export function parseChildrenCursor(source: Record<string, unknown>): string | undefined {
+  const before = text(source, 'children_before');
+  if (before !== undefined && toJobId(before) === undefined) {
+    throw new BadFilterError('children_before', 'must be a job id (the last child shown).');
+  }
+  return before;
+}

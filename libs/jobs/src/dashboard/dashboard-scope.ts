@@ -60,6 +60,16 @@ export class DashboardScope implements OnModuleInit {
     return String(value);
   }
 
+  /**
+   * Runs a `JobFlowControl` call for this request. The operator's dashboard acts across accounts, so the
+   * call runs in a fresh CLS context without the request's account (which would limit `listPaused` to
+   * it and refuse other accounts' pauses); the account-scoped one runs it in the request's context,
+   * where `JobFlowControl` itself accepts only the current account.
+   */
+  asOperator<T>(fn: () => Promise<T>): Promise<T> {
+    return this.scoped ? fn() : this.cls.runWith({}, fn);
+  }
+
   /** Whether the request may see `job` (a job of another account is "not found"). */
   allows(job: JobRecord, accountId: string | undefined): boolean {
     return accountId === undefined || job.accountId === accountId;

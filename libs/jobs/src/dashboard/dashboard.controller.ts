@@ -11,7 +11,15 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { DASHBOARD_MOUNT, DASHBOARD_SETTINGS } from './dashboard.constants';
-import { DashboardActions, JOB_ACTIONS, JobAction } from './dashboard-actions.service';
+import { InvalidAccountIdError, InvalidArgumentError } from '../errors';
+import {
+  DashboardActions,
+  FLOW_ACTIONS,
+  FlowAction,
+  FlowTarget,
+  JOB_ACTIONS,
+  JobAction,
+} from './dashboard-actions.service';
 import { DashboardAssets } from './dashboard-assets';
 import type { DashboardMount, DashboardSettings } from './dashboard-mount';
 import { DashboardPages } from './dashboard-pages.service';
@@ -42,9 +50,17 @@ const NOTICES: Record<string, string> = {
   refused: 'Not applied: the job is not in a state that allows it (or its unique key is taken).',
   ran: 'Enqueued now.',
   bulk: 'Bulk action done.',
+  paused: 'Paused: none of its jobs starts until it is resumed (running jobs finish).',
+  resumed: 'Resumed: its waiting jobs run again.',
+  unchanged: 'Nothing changed: it was so already.',
 };
 
 const isJobAction = (action: string): action is JobAction => Object.hasOwn(JOB_ACTIONS, action);
+const isFlowAction = (action: string): action is FlowAction => Object.hasOwn(FLOW_ACTIONS, action);
+
+/** Errors of `JobFlowControl` that mean the queue name or account id is not one (a 400, not a 500). */
+const isRefusedKey = (error: unknown): error is Error =>
+  error instanceof InvalidArgumentError || error instanceof InvalidAccountIdError;
 
 /**
  * Builds the dashboard's controller for one mount: its path is the `path` option and the `guard` option
@@ -84,7 +100,7 @@ export function createDashboardController(mount: DashboardMount): Type<unknown> 
       @Res() res: DashboardResponse,
       @Param('id') id: string,
     ): Promise<void> {
-      return this.page(req, res, (frame) => this.pages.job(frame, id, notice(req)));
+      return this.page(req, res, (frame) => this.pages.job(frame, id, req.query, notice(req)));
     }
 
     @Get('schedules')
@@ -99,7 +115,7 @@ export function createDashboardController(mount: DashboardMount): Type<unknown> 
 
     @Get('accounts')
     accounts(@Req() req: DashboardRequest, @Res() res: DashboardResponse): Promise<void> {
-      return this.page(req, res, (frame) => this.pages.accounts(frame), true);
+      return this.page(req, res, (frame) => this.pages.accounts(frame, notice(req)), true);
     }
 
     @Get('assets/:file')
@@ -182,6 +198,59 @@ export function createDashboardController(mount: DashboardMount): Type<unknown> 
           return ids === null ? this.notFound(frame) : `${frame.base}/schedules?notice=ran`;
         },
         true,
+      );
+    }
+
+    /** Pauses or resumes a queue (operator's dashboard only); back to the overview. */
+    @Post('queues/:queue/:action')
+    queueAction(
+      @Req() req: DashboardRequest,
+      @Res() res: DashboardResponse,
+      @Param('queue') queue: string,
+      @Param('action') action: string,
+    ): Promise<void> {
+      return this.flowAction(req, res, 'queue', queue, action, true);
+    }
+
+    /**
+     * Pauses or resumes an account; back to the accounts page. The account-scoped dashboard accepts its
+     * own account only (any other is 404), and goes back to its overview.
+     */
+    @Post('accounts/:account/:action')
+    accountAction(
+      @Req() req: DashboardRequest,
+      @Res() res: DashboardResponse,
+      @Param('account') account: string,
+      @Param('action') action: string,
+    ): Promise<void> {
+      return this.flowAction(req, res, 'account', account, action, false);
+    }
+
+    private flowAction(
+      req: DashboardRequest,
+      res: DashboardResponse,
+      target: FlowTarget,
+      key: string,
+      action: string,
+      global: boolean,
+    ): Promise<void> {
+      return this.post(
+        req,
+        res,
+        async (frame) => {
+          if (!isFlowAction(action)) return this.notFound(frame);
+          let changed: boolean | null;
+          try {
+            changed = await this.actions.flow(action, target, key, this.settings.actor(req));
+          } catch (error) {
+            if (!isRefusedKey(error)) throw error;
+            return new Reply(400, messagePage(frame, 'Not applied', error.message));
+          }
+          if (changed === null) return this.notFound(frame);
+          const back = target === 'queue' || frame.scoped ? '' : '/accounts';
+          return `${frame.base}${back}?notice=${changed ? FLOW_ACTIONS[action] : 'unchanged'}`;
+        },
+        global,
       );
     }
 

@@ -5,6 +5,7 @@ import {
   BoundStatement,
   JobListFilter,
   accountCountsSql,
+  childrenSql,
   filteredIdsSql,
   listJobsSql,
   oldestWaitingSql,
@@ -88,7 +89,12 @@ export class DashboardRepository {
   }
 
   /** One page of jobs, newest first. */
-  async listJobs(filter: JobListFilter, limit: number): Promise<JobListRow[]> {
+  listJobs(filter: JobListFilter, limit: number): Promise<JobListRow[]> {
+    return this.listRows(listJobsSql(this.schema, filter, limit));
+  }
+
+  /** Rows of a statement that selects the list's columns. */
+  private async listRows(statement: BoundStatement): Promise<JobListRow[]> {
     type Row = {
       id: string;
       name: string;
@@ -103,7 +109,7 @@ export class DashboardRepository {
       error: string | null;
       db_now: Date;
     };
-    const rows = await this.run<Row>(listJobsSql(this.schema, filter, limit));
+    const rows = await this.run<Row>(statement);
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -117,6 +123,16 @@ export class DashboardRepository {
       finishedAt: r.finished_at,
       error: r.error,
     }));
+  }
+
+  /** The jobs `parentId` enqueued (of `accountId` only, when given), newest first, below `before`. */
+  async children(
+    parentId: string,
+    accountId: string | undefined,
+    before: string | undefined,
+    limit: number,
+  ): Promise<JobListRow[]> {
+    return this.listRows(childrenSql(this.schema, parentId, accountId, before, limit));
   }
 
   /** Ids matching `filter`, newest first, at most `limit` (what a bulk action applies to). */

@@ -2,18 +2,36 @@ import type { AccountRow } from '../../persistence/dashboard.repository';
 import { count } from '../html/format';
 import { Html, html } from '../html/html.template';
 import { layout, PageFrame } from '../html/layout.template';
+import { pauseControl, PausedView } from '../html/paused.template';
 import { LISTED_STATES } from '../dashboard-query';
 
-/**
- * An account's pause state and buttons. Empty for now: account pause/resume lands with the fairness
- * work, which fills this cell (a "paused" badge and a Pause/Resume `actionForm`).
- */
-export function accountActions(_frame: PageFrame, _account: AccountRow): Html {
-  return html``;
+/** An account's pause state and its Pause / Resume button. */
+export function accountActions(frame: PageFrame, account: AccountRow, paused: PausedView): Html {
+  return pauseControl(frame, 'accounts', account.accountId, paused.accounts.get(account.accountId), true);
 }
 
-/** Job counts per account (the accounts with the most jobs first), each linked to its filtered list. */
-export function accountsPage(frame: PageFrame, accounts: AccountRow[], limit: number): Html {
+/** An accounts-page row for a paused account that has no job now (so it can still be resumed). */
+function emptyAccount(accountId: string): AccountRow {
+  const counts = Object.fromEntries(LISTED_STATES.map((s) => [s, 0])) as AccountRow['counts'];
+  return { accountId, counts, total: 0 };
+}
+
+/**
+ * Job counts per account (the accounts with the most jobs first), each linked to its filtered list, with
+ * its pause state and button; paused accounts without jobs follow.
+ */
+export function accountsPage(
+  frame: PageFrame,
+  withJobs: AccountRow[],
+  paused: PausedView,
+  limit: number,
+  notice?: string,
+): Html {
+  const known = new Set(withJobs.map((a) => a.accountId));
+  const accounts = [
+    ...withJobs,
+    ...[...paused.accounts.keys()].filter((a) => !known.has(a)).map(emptyAccount),
+  ];
   const link = (params: Record<string, string>) =>
     `${frame.base}/jobs?${new URLSearchParams(params).toString()}`;
   const rows = accounts.map(
@@ -22,7 +40,7 @@ export function accountsPage(frame: PageFrame, accounts: AccountRow[], limit: nu
         <th scope="row"><a href="${link({ account: a.accountId })}">${a.accountId}</a></th>
         ${LISTED_STATES.map((s) => html`<td class="num">${a.counts[s] ? html`<a href="${link({ account: a.accountId, state: s })}">${count(a.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
         <td class="num">${count(a.total)}</td>
-        <td>${accountActions(frame, a)}</td>
+        <td>${accountActions(frame, a, paused)}</td>
       </tr>`,
   );
   const content = html`<h1>Accounts</h1>
@@ -42,7 +60,7 @@ export function accountsPage(frame: PageFrame, accounts: AccountRow[], limit: nu
                 ${rows}
               </tbody>
             </table>
-            ${accounts.length === limit ? html`<p class="muted">The ${limit} accounts with the most jobs.</p>` : ''}`
+            ${withJobs.length === limit ? html`<p class="muted">The ${limit} accounts with the most jobs.</p>` : ''}`
     }`;
-  return layout(frame, { title: 'Accounts', active: '/accounts' }, content);
+  return layout(frame, { title: 'Accounts', active: '/accounts', notice }, content);
 }

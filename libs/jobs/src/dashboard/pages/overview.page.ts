@@ -3,19 +3,43 @@ import { throughputChart } from '../html/chart.template';
 import { count, duration } from '../html/format';
 import { Html, html } from '../html/html.template';
 import { layout, PageFrame } from '../html/layout.template';
+import { ownAccountPanel, pauseControl, PausedView } from '../html/paused.template';
 import { LISTED_STATES } from '../dashboard-query';
 
 /**
- * A queue's action buttons. Empty for now: pause/resume lands with the fairness work
- * (`JobQueueService`-level pause), and adds its form here, e.g.
- * `actionForm(frame, `/queues/${queue}/pause`, 'Pause')`, with a POST route beside the other actions.
+ * A queue's pause state and its Pause / Resume button. The account-scoped dashboard shows the state only:
+ * a queue holds every account's jobs, so pausing one is an operator's action.
  */
-export function queueActions(_frame: PageFrame, _queue: QueueOverview): Html {
-  return html``;
+export function queueActions(frame: PageFrame, queue: QueueOverview, paused: PausedView): Html {
+  return pauseControl(frame, 'queues', queue.queue, paused.queues.get(queue.queue), !frame.scoped);
 }
 
-/** Per queue: counts by state (each a link to the filtered list), the last hour, the oldest waiting job. */
-export function overviewPage(frame: PageFrame, queues: QueueOverview[], notice?: string): Html {
+/** An overview row for a paused queue that has no job now (so it can still be resumed from here). */
+function emptyQueue(queue: string): QueueOverview {
+  return {
+    queue,
+    counts: {},
+    completed: new Array<number>(12).fill(0),
+    failed: new Array<number>(12).fill(0),
+    oldestWaiting: null,
+  };
+}
+
+/**
+ * Per queue: counts by state (each a link to the filtered list), the last hour, the oldest waiting job,
+ * the pause state. The account-scoped overview adds its account's pause state and button.
+ */
+export function overviewPage(
+  frame: PageFrame,
+  withJobs: QueueOverview[],
+  paused: PausedView,
+  notice?: string,
+): Html {
+  const known = new Set(withJobs.map((q) => q.queue));
+  const queues = [
+    ...withJobs,
+    ...[...paused.queues.keys()].filter((q) => !known.has(q)).map(emptyQueue),
+  ].sort((a, b) => a.queue.localeCompare(b.queue));
   const list = (params: Record<string, string>) =>
     `${frame.base}/jobs?${new URLSearchParams(params).toString()}`;
   const rows = queues.map(
@@ -27,10 +51,11 @@ export function overviewPage(frame: PageFrame, queues: QueueOverview[], notice?:
         <td>
           ${q.oldestWaiting ? html`<a href="${`${frame.base}/jobs/${q.oldestWaiting.id}`}">#${q.oldestWaiting.id}</a> waiting ${duration(q.oldestWaiting.waitingMs)}` : html`<span class="muted">none</span>`}
         </td>
-        <td>${queueActions(frame, q)}</td>
+        <td>${queueActions(frame, q, paused)}</td>
       </tr>`,
   );
   const content = html`<h1>Overview</h1>
+    ${frame.accountId ? ownAccountPanel(frame, frame.accountId, paused) : ''}
     ${
       queues.length === 0
         ? html`<p class="empty">No jobs yet.</p>`

@@ -135,6 +135,31 @@ export function filteredIdsSql(
   return pageOf(schema, 'j.id::text as id, j.id as key', filter, limit);
 }
 
+/**
+ * One page of the jobs a job enqueued (`parent_id`), newest first, keyset-paginated on id like the list:
+ * a walk of jobs_parent_idx (parent_id, id) that holds only jobs with a parent. Scoped to an account,
+ * the other accounts' children are filtered out of that walk (a job's children are almost always its
+ * own account's: they inherit it).
+ */
+export function childrenSql(
+  schema: string,
+  parentId: string,
+  accountId: string | undefined,
+  before: string | undefined,
+  limit: number,
+): BoundStatement {
+  const values: unknown[] = [parentId];
+  const where = [`parent_id = $1::bigint`];
+  if (accountId !== undefined) where.push(`account_id = $${values.push(accountId)}`);
+  if (before !== undefined) where.push(`j.id < $${values.push(before)}::bigint`);
+  values.push(limit);
+  return {
+    text: `select ${LIST_COLUMNS} from "${schema}".jobs j where ${where.join(' and ')}
+           order by parent_id desc, j.id desc limit $${values.length}`,
+    values,
+  };
+}
+
 /** `and account_id = $n` when scoped, else nothing. */
 function accountCondition(accountId: string | undefined, values: unknown[]): string {
   return accountId === undefined ? '' : `and account_id = $${values.push(accountId)}`;
