@@ -12,7 +12,8 @@ export interface PausedView {
 /** `JobFlowControl.listPaused()` rows, keyed for the pages. */
 export function pausedView(entries: PausedEntry[]): PausedView {
   const view: PausedView = { queues: new Map(), accounts: new Map() };
-  for (const e of entries) (e.kind === 'queue' ? view.queues : view.accounts).set(e.key, e.pausedAt);
+  for (const e of entries)
+    (e.kind === 'queue' ? view.queues : view.accounts).set(e.key, e.pausedAt);
   return view;
 }
 
@@ -36,8 +37,7 @@ export function pauseControl(
     : '';
   if (!canAct) return html`${state}`;
   return pausedAt
-    ? html`${state}
-      ${actionForm(frame, `${at}/resume`, 'Resume')}`
+    ? html`${state} ${actionForm(frame, `${at}/resume`, 'Resume')}`
     : actionForm(frame, `${at}/pause`, 'Pause', {
         confirm: `Pause ${what}? Its jobs wait until it is resumed (running jobs finish).`,
       });

@@ -7,7 +7,13 @@ import { LISTED_STATES } from '../dashboard-query';
 
 /** An account's pause state and its Pause / Resume button. */
 export function accountActions(frame: PageFrame, account: AccountRow, paused: PausedView): Html {
-  return pauseControl(frame, 'accounts', account.accountId, paused.accounts.get(account.accountId), true);
+  return pauseControl(
+    frame,
+    'accounts',
+    account.accountId,
+    paused.accounts.get(account.accountId),
+    true,
+  );
 }
 
 /** An accounts-page row for a paused account that has no job now (so it can still be resumed). */

@@ -15,7 +15,10 @@ export function progressFraction(value: unknown): number | null {
   if (typeof value !== 'object' || value === null) return null;
   const { done, current, total } = value as Record<string, unknown>;
   const count = typeof done === 'number' ? done : current;
-  return typeof count === 'number' && typeof total === 'number' && total > 0 && Number.isFinite(count)
+  return typeof count === 'number' &&
+    typeof total === 'number' &&
+    total > 0 &&
+    Number.isFinite(count)
     ? clamp(count / total)
     : null;
 }
@@ -102,12 +105,7 @@ function actions(frame: PageFrame, job: JobRecord): Html {
 }
 
 /** One job: its facts, payload, result, every attempt's error with its stack, and the actions. */
-export function jobPage(
-  frame: PageFrame,
-  job: JobRecord,
-  links: JobLinks,
-  notice?: string,
-): Html {
+export function jobPage(frame: PageFrame, job: JobRecord, links: JobLinks, notice?: string): Html {
   const facts: Array<[string, unknown]> = [
     ['State', stateBadge(job.state)],
     ['Queue', job.queue],
