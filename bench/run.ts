@@ -15,6 +15,8 @@
  *   --out <dir>       results directory (default bench/results)
  *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
  *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
+ *   --scenarios dashboard  only the dashboard's job list on a 1,000,000-row table (dashboard-list.ts,
+ *                     --rows <n> to change; --runs defaults to 5 there): bench/results/<date>-dashboard.md
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { findPgbench, measureCeiling } from './ceiling';
 import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
 import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
+import { DashboardListResult, measureDashboardList, renderDashboardList } from './dashboard-list';
 import {
   addSample,
   BenchConfigSummary,
@@ -46,8 +49,12 @@ interface Cli {
   systems: SystemSpec[];
   skipCeiling: boolean;
   outDir: string;
-  /** Only these scenarios (`noisy`); `undefined`: the standard phases. */
+  /** Only these scenarios (`noisy`, `dashboard`); `undefined`: the standard phases. */
   scenarios: string[] | undefined;
+  /** `--rows`: the dashboard scenario's table size. */
+  rows: number;
+  /** `--runs` as given (the dashboard scenario has its own default). */
+  runsGiven: boolean;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -63,6 +70,7 @@ function parseCli(argv: string[]): Cli {
       diagnose: { type: 'boolean', default: false },
       out: { type: 'string' },
       scenarios: { type: 'string' },
+      rows: { type: 'string' },
     },
     strict: true,
   });
@@ -94,6 +102,8 @@ function parseCli(argv: string[]): Cli {
     skipCeiling: values['skip-ceiling'] ?? false,
     outDir: resolve(REPO_ROOT, values.out ?? 'bench/results'),
     scenarios: values.scenarios?.split(',').map((s) => s.trim()),
+    rows: values.rows !== undefined ? Number(values.rows) : 1_000_000,
+    runsGiven: values.runs !== undefined,
   };
 }
 
@@ -108,6 +118,7 @@ async function main(): Promise<void> {
   const phase: PhaseConfig = { ...config, tag };
   installCleanup(tag);
   if (cli.scenarios?.includes('noisy')) return runNoisy(cli, tag);
+  if (cli.scenarios?.includes('dashboard')) return runDashboardList(cli, tag);
 
   const startedAt = new Date();
   log(
@@ -279,6 +290,25 @@ main().then(
     process.exit(1);
   },
 );
+
+/** `--scenarios dashboard`: the dashboard's job list on a big table (see dashboard-list.ts). */
+async function runDashboardList(cli: Cli, tag: string): Promise<void> {
+  if (!Number.isInteger(cli.rows) || cli.rows < 10_000) throw new Error('--rows must be >= 10000');
+  const runs = cli.runsGiven ? cli.config.runs : 5;
+  let results: DashboardListResult[];
+  try {
+    results = await measureDashboardList(tag, cli.rows, runs, log);
+  } finally {
+    await cleanup(tag);
+  }
+  const markdown = renderDashboardList(cli.rows, runs, results);
+  mkdirSync(cli.outDir, { recursive: true });
+  const base = join(cli.outDir, `${localDate(new Date())}-dashboard`);
+  writeFileSync(`${base}.md`, `${markdown}\n`);
+  const json = { rows: cli.rows, runs, loadAverage: loadavg(), results };
+  writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`${markdown}\n`);
+}
 
 /** `--scenarios noisy`: the noisy-neighbour scenario alone (see noisy.ts), fairness on and off. */
 async function runNoisy(cli: Cli, tag: string): Promise<void> {

@@ -75,18 +75,34 @@ function whereOf(conditions: string[]): string {
 }
 
 /**
- * A filter on account or name that names no state is answered in three parts, each from its own index:
- * finished rows from DashboardIndexes' partial indexes, available (and scheduled) ones from the claim
+ * A filter on account, name or creation time that names no state is answered in three parts, each from
+ * its own index: finished rows from the partial indexes over history (account and name: DashboardIndexes;
+ * creation time: jobs_history_created_idx, ParentJob), available (and scheduled) ones from the claim
  * index, running ones from jobs_locked_until_idx. One query over every state would walk the primary key
- * instead, and read the whole table for an account with few jobs.
+ * instead, and read the whole table for an account with few jobs, or for a narrow window of old jobs
+ * (370 ms on 1,000,000 rows for an hour 25 days back, against 2 ms in parts; see the README).
  */
-function splitByState(filter: JobListFilter, values: unknown[]): string[][] {
+function splitByState(filter: JobListFilter, values: unknown[]): Array<[string[], string]> {
   const rest = { ...filter, state: undefined };
   return [
-    [`state in ('completed', 'failed', 'cancelled')`, ...jobFilterConditions(rest, values)],
-    [`state = 'available'`, ...jobFilterConditions(rest, values)],
-    jobFilterConditions({ ...filter, state: 'running' }, values),
+    [
+      [`state in ('completed', 'failed', 'cancelled')`, ...jobFilterConditions(rest, values)],
+      'j.id',
+    ],
+    [[`state = 'available'`, ...jobFilterConditions(rest, values)], availableOrder(filter)],
+    [jobFilterConditions({ ...filter, state: 'running' }, values), 'j.id'],
   ];
+}
+
+/**
+ * The order of a query over available rows. With a creation-time filter it is `j.id + 0`, which no
+ * index provides: the planner then reads the claim index (the available rows only) and sorts what is
+ * in the window, instead of walking the primary key backward from the newest job, which it estimates
+ * finds the window's rows soon, and which reads the whole table when none is available (510 ms on
+ * 1,000,000 rows). The cost is reading every available row's entry: the backlog, not the history.
+ */
+function availableOrder(filter: JobListFilter): string {
+  return filter.from !== undefined || filter.to !== undefined ? 'j.id + 0' : 'j.id';
 }
 
 /** `select … order by id desc limit n` of the rows matching `filter`; `columns` picks what is returned. */
@@ -98,19 +114,26 @@ function pageOf(
 ): BoundStatement {
   const values: unknown[] = [];
   const from = `from "${schema}".jobs j`;
-  if (filter.state !== undefined || (filter.accountId === undefined && filter.name === undefined)) {
+  const narrowed =
+    filter.accountId !== undefined ||
+    filter.name !== undefined ||
+    filter.from !== undefined ||
+    filter.to !== undefined;
+  if (filter.state !== undefined || !narrowed) {
     const where = whereOf(jobFilterConditions(filter, values));
+    const available = filter.state === 'available' || filter.state === 'scheduled';
+    const order = available ? availableOrder(filter) : 'j.id';
     values.push(limit);
     return {
-      text: `select ${columns} ${from} ${where} order by j.id desc limit $${values.length}`,
+      text: `select ${columns} ${from} ${where} order by ${order} desc limit $${values.length}`,
       values,
     };
   }
   const parts = splitByState(filter, values);
   const limitParam = `$${values.push(limit)}`;
   const selects = parts.map(
-    (conditions) =>
-      `(select ${columns} ${from} ${whereOf(conditions)} order by j.id desc limit ${limitParam})`,
+    ([conditions, order]) =>
+      `(select ${columns} ${from} ${whereOf(conditions)} order by ${order} desc limit ${limitParam})`,
   );
   return {
     text: `select * from (${selects.join(' union all ')}) u order by u.key desc limit ${limitParam}`,
