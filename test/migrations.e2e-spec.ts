@@ -157,12 +157,18 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_fair_claim_idx',
       'jobs_finished_idx',
       'jobs_history_account_idx',
+      'jobs_history_created_idx',
       'jobs_history_name_idx',
       'jobs_locked_until_idx',
+      'jobs_parent_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
       'jobs_unstarted_rescued_idx',
     ]);
+    // Children by parent, newest first: only jobs that have a parent.
+    expect(indexes.get('jobs_parent_idx')).toMatch(
+      /^CREATE INDEX jobs_parent_idx ON jobs\.jobs USING btree \(parent_id, id\) WHERE \(parent_id IS NOT NULL\)$/,
+    );
     // The claim index covers only runnable rows, in claim order.
     expect(indexes.get('jobs_claim_idx')).toMatch(
       /^CREATE INDEX jobs_claim_idx ON jobs\.jobs USING btree \(priority, run_at, id\) WHERE \(state = 'available'::text\)$/,

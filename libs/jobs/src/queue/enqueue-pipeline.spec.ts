@@ -52,7 +52,7 @@ class FakeStore implements Partial<JobStore> {
 function pipelineOver(store: FakeStore): EnqueuePipeline {
   return new EnqueuePipeline(
     { forType: () => definition } as unknown as JobRegistry,
-    { captureFor: () => null } as unknown as TenantContext,
+    { captureFor: () => null, currentJobId: () => null } as unknown as TenantContext,
     store as unknown as JobStore,
     resolveJobsOptions({}),
   );
