@@ -29,6 +29,8 @@ export interface PgBouncerOptions {
   poolSize?: number;
   /** `pool_mode`. Default `'transaction'`. */
   poolMode?: 'transaction' | 'session';
+  /** `server_idle_timeout`, s: how long an unused server connection is kept. Default 600 (PgBouncer's). */
+  serverIdleTimeoutS?: number;
 }
 
 /** Throws unless a `pgbouncer` binary is on the PATH (or in /usr/sbin, where Debian puts it). */
@@ -77,6 +79,7 @@ export async function startPgBouncer(
       `default_pool_size = ${options.poolSize ?? 20}`,
       'max_client_conn = 1000',
       'max_db_connections = 0',
+      `server_idle_timeout = ${options.serverIdleTimeoutS ?? 600}`,
       // What node-postgres and TypeORM may send at startup that PgBouncer does not know.
       'ignore_startup_parameters = extra_float_digits',
       'server_reset_query =',
