@@ -40,10 +40,10 @@ const WORKER_SETTINGS = ['synchronous_commit=off', 'plan_cache_mode=force_generi
  * TypeORM's pool cannot make an enqueue wait for a connection, nor the reverse.
  *
  * The worker's pool connects like the DataSource (its public `options`: same server, credentials, SSL), so
- * there is nothing more to configure; the module option `connection` points it elsewhere instead (a
- * queue in a database of its own, or a direct URL when the DataSource goes through a transaction
- * pooler, which LISTEN and the worker's session settings need). Its connections commit with `synchronous_commit = off`: a claim, completion, failure,
- * heartbeat or rescue does not wait for the WAL flush. That is safe because each of those writes can be
+ * there is nothing more to configure; the module option `connection` points it elsewhere instead (the
+ * same database reached another way; a queue in a database of its own is a DataSource of its own,
+ * `dataSourceName`, and `checkManager` refuses a transaction of another). Its connections commit with
+ * `synchronous_commit = off`: a claim, completion, failure, heartbeat or rescue does not wait for the WAL flush. That is safe because each of those writes can be
  * lost in a PostgreSQL crash without losing a job: a lost claim leaves the job available, a lost
  * completion or failure leaves it running until its lease expires and it is rescued and run again, which
  * at-least-once delivery already allows. Enqueues keep the app's durable commits: an enqueue that
