@@ -22,6 +22,7 @@ import {
   JobContext,
   JobHandler,
   JobQueueService,
+  JobsHealthIndicator,
   JobsModuleOptions,
   JobWorker,
   Recurring,
@@ -132,6 +133,12 @@ describe.each([
     const app = await bouncedApp(db, listen, { worker: { concurrency: 10 } });
     try {
       expect(app.get(JobWorker).listening).toBe(listen);
+      const health = await app.get(JobsHealthIndicator).isHealthy();
+      expect(health.jobs).toMatchObject({
+        status: 'up',
+        database: 'up',
+        listen: listen ? 'connected' : 'off (polling)',
+      });
       const jobs = app.get(JobQueueService);
       const bulk = await jobs.performAllLater(
         CountJob,
