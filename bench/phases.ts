@@ -2,6 +2,7 @@
  * The measurements of BENCHMARK.md, one function per phase. Each phase gets a fresh database (or Redis
  * queue name), sets a producer up in this process, and removes everything it created when it ends.
  */
+import { viaPgBouncer } from './support/pgbouncer';
 import { performance } from 'node:perf_hooks';
 import {
   createScratchDatabase,
@@ -203,10 +204,14 @@ async function withScratch<T>(
   phase: string,
   fn: (target: SystemTarget, db: ScratchDatabase | undefined) => Promise<T>,
 ): Promise<T> {
-  const name = `${cfg.tag}_${spec.id.replace(/-/g, '_')}_${phase}_${++scratchSeq}`;
+  const name = `${cfg.tag}_${spec.id.replace(/[^a-z0-9_]/g, '_')}_${phase}_${++scratchSeq}`;
   const db = spec.backend === 'postgres' ? await createScratchDatabase(name) : undefined;
   try {
-    return await fn({ databaseUrl: db?.url ?? '', queueName: name }, db);
+    const target: SystemTarget =
+      db && spec.via === 'pgbouncer'
+        ? { databaseUrl: viaPgBouncer(db.url), directUrl: db.url, queueName: name }
+        : { databaseUrl: db?.url ?? '', queueName: name };
+    return await fn(target, db);
   } finally {
     if (db) await db.drop();
     else await deleteQueueKeys(name);

@@ -13,6 +13,9 @@
  *   --skip-ceiling    no pgbench ceiling
  *   --diagnose        count our library's statements and claim sizes in the 1-process drain
  *   --out <dir>       results directory (default bench/results)
+ *   --pgbouncer       also run each PostgreSQL system through a PgBouncer (transaction mode) the bench
+ *                     starts (Debian's pgbouncer), each beside its direct self; writes
+ *                     bench/results/<date>-pgbouncer.md/.json
  *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
  *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
  *   --scenarios dashboard  only the dashboard's job list on a 1,000,000-row table (dashboard-list.ts,
@@ -38,7 +41,8 @@ import { writeRatioChart } from './chart';
 import { benchDatabaseUrl, dropAllScratch } from './support/database';
 import { describeEnvironment } from './support/environment';
 import { deleteQueueKeys } from './support/redis';
-import { OURS, SYSTEMS, systemById } from './systems';
+import { startBenchPgBouncer, stopBenchPgBouncer } from './support/pgbouncer';
+import { OURS, SYSTEMS, systemById, withPgBouncerVariants } from './systems';
 import type { SystemSpec } from './systems/types';
 
 const CEILING_CLIENTS = 2;
@@ -55,6 +59,8 @@ interface Cli {
   rows: number;
   /** `--runs` as given (the dashboard scenario has its own default). */
   runsGiven: boolean;
+  /** `--pgbouncer`: PgBouncer variants beside the direct systems. */
+  pgbouncer: boolean;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -71,6 +77,7 @@ function parseCli(argv: string[]): Cli {
       out: { type: 'string' },
       scenarios: { type: 'string' },
       rows: { type: 'string' },
+      pgbouncer: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -82,7 +89,9 @@ function parseCli(argv: string[]): Cli {
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const systems = ids ? [OURS, ...ids.filter((id) => id !== OURS)].map(systemById) : [...SYSTEMS];
+  const chosen = ids ? [OURS, ...ids.filter((id) => id !== OURS)].map(systemById) : [...SYSTEMS];
+  const pgbouncer = values.pgbouncer ?? false;
+  const systems = pgbouncer ? withPgBouncerVariants(chosen) : chosen;
   const config: BenchConfigSummary = {
     runs,
     quick,
@@ -100,6 +109,7 @@ function parseCli(argv: string[]): Cli {
     config,
     systems,
     skipCeiling: values['skip-ceiling'] ?? false,
+    pgbouncer,
     outDir: resolve(REPO_ROOT, values.out ?? 'bench/results'),
     scenarios: values.scenarios?.split(',').map((s) => s.trim()),
     rows: values.rows !== undefined ? Number(values.rows) : 1_000_000,
@@ -141,6 +151,8 @@ async function main(): Promise<void> {
       samples: {},
     })),
   };
+  if (cli.pgbouncer)
+    log(`PgBouncer (transaction mode) on port ${(await startBenchPgBouncer()).port}`);
   const pgbench = cli.skipCeiling ? null : findPgbench();
   if (!cli.skipCeiling && !pgbench) log('pgbench not found: SQL-only ceiling skipped');
 
@@ -179,12 +191,14 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await stopBenchPgBouncer();
     await cleanup(tag);
   }
 
   results.finishedAt = new Date().toISOString();
   results.loadAverage.atEnd = loadavg();
-  const suffix = config.quick ? '-quick' : config.large ? '-large' : '';
+  const suffix =
+    (config.quick ? '-quick' : config.large ? '-large' : '') + (cli.pgbouncer ? '-pgbouncer' : '');
   mkdirSync(cli.outDir, { recursive: true });
   const base = join(cli.outDir, `${results.date}${suffix}`);
   const chart = results.systems.length > 1 ? writeRatioChart(results, `${base}-ratios`) : null;
@@ -265,7 +279,8 @@ function installCleanup(tag: string): void {
     stopping = true;
     log(`${signal}: cleaning up`);
     // Worker processes exit on their own when the IPC channel closes.
-    cleanup(tag)
+    stopBenchPgBouncer()
+      .then(() => cleanup(tag))
       .catch((error) => log(`cleanup failed: ${(error as Error).message}`))
       .finally(() => process.exit(130));
   };

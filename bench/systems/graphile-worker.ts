@@ -13,6 +13,8 @@ const POOL_SIZE = 10;
 
 export interface GraphileConfig {
   fast: boolean;
+  /** `false` through PgBouncer in transaction mode (its documented setting for such poolers). */
+  preparedStatements?: boolean;
 }
 
 const quietLogger = new Logger(() => (level, message) => {
@@ -33,7 +35,11 @@ export class GraphileWorkerSystem implements BenchSystem {
     const onError = (error: Error) => console.error(`[graphile-worker pool] ${error.message}`);
     this.pool.on('error', onError);
     this.pool.on('connect', (client) => client.on('error', onError));
-    this.utils = await makeWorkerUtils({ pgPool: this.pool, logger: quietLogger });
+    this.utils = await makeWorkerUtils({
+      pgPool: this.pool,
+      logger: quietLogger,
+      ...(this.config.preparedStatements === false ? { noPreparedStatements: true } : {}),
+    });
     await this.utils.migrate();
   }
 
@@ -52,6 +58,7 @@ export class GraphileWorkerSystem implements BenchSystem {
       noHandleSignals: true,
       logger: quietLogger,
       crontab: '',
+      ...(this.config.preparedStatements === false ? { noPreparedStatements: true } : {}),
       taskList: {
         [TASK]: async (payload) => {
           sink((payload as { n: number }).n);

@@ -50,7 +50,13 @@ export class NoopJob implements JobHandler<NoopPayload> {
 
 @Module({})
 class BenchAppModule {
-  static register(url: string, concurrency: number, holder: SinkHolder): DynamicModule {
+  static register(
+    target: SystemTarget,
+    concurrency: number,
+    holder: SinkHolder,
+    mode: OursMode,
+  ): DynamicModule {
+    const url = target.databaseUrl;
     return {
       module: BenchAppModule,
       imports: [
@@ -59,6 +65,12 @@ class BenchAppModule {
         JobsModule.forRoot({
           runMigrations: true,
           tenant: { clsKey: 'accountId' },
+          ...(mode === 'direct'
+            ? {}
+            : {
+                database: { pooler: 'transaction' as const },
+                ...(mode === 'pgbouncer' ? { listen: target.directUrl } : {}),
+              }),
           // Started explicitly (after the prefill in the drain phase).
           worker: { ...workerOverrides(), enabled: false, concurrency },
         }),
@@ -68,16 +80,24 @@ class BenchAppModule {
   }
 }
 
+/**
+ * `direct`: the benchmark server; `pgbouncer`: through PgBouncer in transaction mode with LISTEN on the
+ * direct URL; `pgbouncer-poll`: through PgBouncer, no LISTEN (the worker polls, 250 ms by default).
+ */
+export type OursMode = 'direct' | 'pgbouncer' | 'pgbouncer-poll';
+
 export class OursSystem implements BenchSystem {
   private app: INestApplicationContext | undefined;
   private jobs!: JobQueueService;
   private readonly holder: SinkHolder = { sink: () => undefined };
   private unregisterOtel: (() => Promise<void>) | undefined;
 
+  constructor(private readonly mode: OursMode = 'direct') {}
+
   async setup(target: SystemTarget, { concurrency }: SetupOptions): Promise<void> {
     this.unregisterOtel = registerBenchOtel();
     this.app = await NestFactory.createApplicationContext(
-      BenchAppModule.register(target.databaseUrl, concurrency, this.holder),
+      BenchAppModule.register(target, concurrency, this.holder, this.mode),
       { logger: ['error', 'warn'] },
     );
     this.jobs = this.app.get(JobQueueService);

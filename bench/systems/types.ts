@@ -13,6 +13,8 @@ export interface SystemTarget {
   databaseUrl: string;
   /** Unique per phase; Redis-backed systems use it as the queue name. */
   queueName: string;
+  /** The scratch database's direct URL when `databaseUrl` goes through PgBouncer (`--pgbouncer`). */
+  directUrl?: string;
 }
 
 export interface SetupOptions {
@@ -51,6 +53,8 @@ export interface SystemSpec {
   scale: boolean;
   /** What is configured beyond the defaults, for the report. */
   config: string;
+  /** `'pgbouncer'`: its connections go through the PgBouncer `--pgbouncer` starts (transaction mode). */
+  via?: 'pgbouncer';
   /** Loads only this adapter's module (a worker process imports one system's library, not all). */
   create(): Promise<BenchSystem>;
 }

@@ -3,7 +3,9 @@
  * with TypeORM, CLS and the jobs module performing the jobs of ./chaos-jobs.
  *
  * Environment: `CHAOS_DATABASE_URL` (required); `CHAOS_PROFILE=crash` runs the crash suite's jobs and
- * worker settings (./crash-jobs) instead of the chaos ones. The test ran the migrations and created the bookkeeping
+ * worker settings (./crash-jobs) instead of the chaos ones; `CHAOS_POOLER=transaction` when the URL is a
+ * PgBouncer's in transaction mode (test/pgbouncer.e2e-spec.ts), with `CHAOS_LISTEN_URL` a direct URL for
+ * LISTEN (else the worker polls). The test ran the migrations and created the bookkeeping
  * tables. Prints `ready` on a line of its own once the worker has started; exits 0 after a graceful
  * SIGTERM/SIGINT. When spawned with an IPC channel it stops (gracefully, then hard) as soon as that channel
  * closes, so a test runner that dies never leaves workers behind.
@@ -42,6 +44,12 @@ const crash = process.env.CHAOS_PROFILE === 'crash';
     JobsModule.forRoot({
       runMigrations: false, // the test ran them; restarting workers must not race on them
       retention: false,
+      ...(process.env.CHAOS_POOLER === 'transaction'
+        ? {
+            database: { pooler: 'transaction' as const },
+            ...(process.env.CHAOS_LISTEN_URL ? { listen: process.env.CHAOS_LISTEN_URL } : {}),
+          }
+        : {}),
       worker: crash ? CRASH_WORKER : CHAOS_WORKER,
     }),
   ],

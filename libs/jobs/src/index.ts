@@ -62,6 +62,7 @@ export { createJobsMigrations, jobsMigrations } from './persistence/migrations';
 // Errors
 export {
   AccountUnavailableError,
+  CrossDatabaseTransactionError,
   DiscardJobError,
   EnqueueFailedError,
   ForeignAccountError,

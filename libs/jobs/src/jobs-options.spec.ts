@@ -28,7 +28,8 @@ describe('resolveJobsOptions', () => {
       schema: 'jobs',
       runMigrations: false,
       connection: undefined,
-      database: { statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, poolSize: 5 },
+      listen: undefined,
+      database: { statementTimeoutMs: 30_000, lockTimeoutMs: 5_000, poolSize: 5, pooler: false },
       tenant: undefined,
       worker: {
         enabled: true,
@@ -136,7 +137,13 @@ describe('resolveJobsOptions', () => {
         schema: 'my_jobs',
         runMigrations: true,
         connection: { host: 'queue-db', database: 'queue', ssl: true },
-        database: { statementTimeoutMs: 0, lockTimeoutMs: 1_000, poolSize: 2 },
+        listen: { host: 'queue-db-direct', database: 'queue' },
+        database: {
+          statementTimeoutMs: 0,
+          lockTimeoutMs: 1_000,
+          poolSize: 2,
+          pooler: 'transaction',
+        },
         tenant: { clsKey: 'accountId', resolver, accountClsKey: 'account' },
         worker: {
           enabled: false,
@@ -252,6 +259,39 @@ describe('resolveJobsOptions', () => {
       expect(error.message).toContain('"connection"');
       expect(error.message).toContain('postgres:// connection string or a pg PoolConfig');
     });
+
+    it('behind a transaction pooler, LISTEN only on `listen`, else poll-only with a 250 ms default poll', () => {
+      const pooled = resolveJobsOptions({ database: { pooler: 'transaction' } });
+      expect(pooled.listen).toBe(false);
+      expect(pooled.worker.pollIntervalMs).toBe(250);
+      const direct = 'postgres://app@db.internal:5432/app';
+      const listening = resolveJobsOptions({ database: { pooler: 'transaction' }, listen: direct });
+      expect(listening.listen).toStrictEqual({ connectionString: direct });
+      expect(listening.worker.pollIntervalMs).toBe(1_000);
+      expect(resolveJobsOptions({ listen: false }).worker.pollIntervalMs).toBe(250);
+      expect(
+        resolveJobsOptions({ listen: false, worker: { pollIntervalMs: 50 } }).worker,
+      ).toMatchObject({ pollIntervalMs: 50 });
+    });
+
+    it.each([
+      ['an empty string', ''],
+      ['true', true],
+      ['a number', 5432],
+    ])('rejects a listen that is %s, naming false as the poll-only choice', (_what, listen) => {
+      const error = thrown(() => resolveJobsOptions({ listen: listen as never }));
+      expect(error.option).toBe('listen');
+      expect(error.message).toContain('or false for none (poll-only)');
+    });
+
+    it.each([['session'], [true], ['Transaction'], ['transaction\u0000']])(
+      'rejects database.pooler %p, naming the accepted values',
+      (pooler) => {
+        const error = thrown(() => resolveJobsOptions({ database: { pooler: pooler as never } }));
+        expect(error.option).toBe('database.pooler');
+        expect(error.message).toContain("must be 'transaction'");
+      },
+    );
 
     it.each(['jobs', 'my_jobs', '_private', 'q2', `j${'o'.repeat(62)}`])(
       'accepts the schema %s',

@@ -11,7 +11,14 @@ import type {
   RetentionOptions,
 } from './interfaces';
 import type { BackoffOptions } from './interfaces/backoff.interface';
-import { checkDelayMs, checkInt4, checkName, checkPositiveInt4, checkTimerMs } from './values';
+import {
+  checkDelayMs,
+  checkInt4,
+  checkName,
+  checkPositiveInt4,
+  checkTimerMs,
+  describeValue,
+} from './values';
 
 /** Options with every default filled in; what the rest of the library reads. */
 export interface ResolvedJobsOptions {
@@ -19,6 +26,8 @@ export interface ResolvedJobsOptions {
   runMigrations: boolean;
   /** The worker pool's settings; `undefined`: the DataSource's. A connection string becomes `{ connectionString }`. */
   connection: PoolConfig | undefined;
+  /** The LISTEN connection's settings; `undefined`: the worker pool's; `false`: none (poll-only). */
+  listen: PoolConfig | false | undefined;
   database: Required<DatabaseOptions>;
   tenant: JobsModuleOptions['tenant'];
   worker: Required<Omit<NonNullable<JobsModuleOptions['worker']>, 'prefetch' | 'fairness'>> & {
@@ -59,6 +68,7 @@ export const DEFAULT_DATABASE: Required<DatabaseOptions> = {
   statementTimeoutMs: 30_000,
   lockTimeoutMs: 5_000,
   poolSize: 5,
+  pooler: false,
 };
 
 export const DEFAULT_RETENTION: Required<RetentionOptions> = {
@@ -78,23 +88,35 @@ export const DEFAULT_LIMITS: Required<LimitsOptions> = {
   maxErrorStackBytes: 16_384,
 };
 
+/** `worker.pollIntervalMs` by default when the worker has no LISTEN connection. */
+export const POLL_ONLY_INTERVAL_MS = 250;
+
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Fills in defaults and validates once, eagerly, so a bad option stops the app at startup. */
 export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJobsOptions {
   const worker = options.worker ?? {};
   const concurrency = worker.concurrency ?? 10;
+  const database = { ...DEFAULT_DATABASE, ...definedOnly(options.database) };
+  // Behind a transaction pooler a LISTEN holds nothing: without a direct `listen` URL, poll only.
+  const listen =
+    options.listen === false
+      ? false
+      : (resolveConnection('listen', options.listen) ??
+        (database.pooler === 'transaction' ? false : undefined));
   const resolved: ResolvedJobsOptions = {
     schema: options.schema ?? 'jobs',
     runMigrations: options.runMigrations ?? false,
-    connection: resolveConnection(options.connection),
-    database: { ...DEFAULT_DATABASE, ...definedOnly(options.database) },
+    connection: resolveConnection('connection', options.connection),
+    listen,
+    database,
     tenant: options.tenant,
     worker: {
       enabled: worker.enabled ?? true,
       concurrency,
       queues: worker.queues ?? ['*'],
-      pollIntervalMs: worker.pollIntervalMs ?? 1_000,
+      // Polling is the only wake-up without LISTEN: a shorter default bounds the latency it adds.
+      pollIntervalMs: worker.pollIntervalMs ?? (listen === false ? POLL_ONLY_INTERVAL_MS : 1_000),
       prefetch: worker.prefetch,
       leaseMs: worker.leaseMs ?? 60_000,
       heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 10_000,
@@ -131,7 +153,10 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
 }
 
 /** A connection string as a PoolConfig; anything but a non-empty string or a plain object is refused. */
-function resolveConnection(connection: JobsModuleOptions['connection']): PoolConfig | undefined {
+function resolveConnection(
+  field: 'connection' | 'listen',
+  connection: JobsModuleOptions['connection'],
+): PoolConfig | undefined {
   if (connection === undefined) return undefined;
   if (typeof connection === 'string' && connection.trim() !== '') {
     return { connectionString: connection };
@@ -140,8 +165,8 @@ function resolveConnection(connection: JobsModuleOptions['connection']): PoolCon
     return connection;
   }
   fail(
-    'connection',
-    `must be a postgres:// connection string or a pg PoolConfig object (or be left out to connect like the DataSource), got ${JSON.stringify(connection)}.`,
+    field,
+    `must be a postgres:// connection string or a pg PoolConfig object${field === 'listen' ? ', or false for none (poll-only)' : ''} (or be left out to connect like the DataSource), got ${describeValue(connection)}.`,
   );
 }
 
@@ -174,6 +199,12 @@ function validate(o: ResolvedJobsOptions): void {
   check('database.statementTimeoutMs', checkTimerMs(o.database.statementTimeoutMs, { min: 0 }));
   check('database.lockTimeoutMs', checkTimerMs(o.database.lockTimeoutMs, { min: 0 }));
   check('database.poolSize', checkInt4(o.database.poolSize, { min: 1, max: 1_000 }));
+  if (o.database.pooler !== false && o.database.pooler !== 'transaction') {
+    fail(
+      'database.pooler',
+      `must be 'transaction' (the library's connections go through PgBouncer in transaction mode) or false, got ${describeValue(o.database.pooler)}.`,
+    );
+  }
   const w = o.worker;
   check('worker.concurrency', checkPositiveInt4(w.concurrency));
   if (w.prefetch !== undefined) check('worker.prefetch', checkInt4(w.prefetch, { min: 0 }));

@@ -32,7 +32,7 @@ export const {
       {
         provide: JobsDatabase,
         useFactory: (dataSource: DataSource, options: ResolvedJobsOptions) =>
-          new JobsDatabase(dataSource, options.connection, options.database),
+          new JobsDatabase(dataSource, options.connection, options.database, options.listen),
         inject: [getDataSourceToken(extras.dataSourceName), RESOLVED_JOBS_OPTIONS],
       },
     ],

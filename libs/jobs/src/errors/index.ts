@@ -1,4 +1,5 @@
 export { AccountUnavailableError } from './account-unavailable.error';
+export { CrossDatabaseTransactionError } from './cross-database-transaction.error';
 export { DiscardJobError } from './discard-job.error';
 export { EnqueueFailedError } from './enqueue-failed.error';
 export { ForeignAccountError } from './foreign-account.error';

@@ -27,7 +27,11 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Queues served; `['*']` serves every queue. Default `['*']`. */
   queues?: string[];
-  /** Polling interval, the safety net behind LISTEN/NOTIFY and the clock for delayed jobs. Default `1000`. */
+  /**
+   * Polling interval, the safety net behind LISTEN/NOTIFY and the clock for delayed jobs. Default `1000`;
+   * `250` when the worker has no LISTEN connection (`listen: false`, or `database.pooler: 'transaction'`
+   * without `listen`), where polling is the only wake-up: a job then waits up to this long to start.
+   */
   pollIntervalMs?: number;
   /**
    * Jobs claimed ahead of free slots, held in a local buffer (their leases are kept alive). Default:
@@ -77,6 +81,17 @@ export interface DatabaseOptions {
    * transaction), which connects like the DataSource (its public options). Default `5`.
    */
   poolSize?: number;
+  /**
+   * `'transaction'` when the library's connections (the DataSource's settings, or `connection`) go through
+   * a pooler in transaction mode (PgBouncer `pool_mode = transaction`), where a server connection is
+   * shared between clients transaction by transaction. Then no statement is prepared under a name (1.18
+   * and older would hand it to another client's connection), no setting is sent at connect time
+   * (PgBouncer refuses startup `options`), and each statement runs in a short transaction of its own
+   * that opens with `SET LOCAL` of the timeouts (and, for the worker, its commit and plan settings):
+   * two more round trips per statement. LISTEN needs a real session: give `listen` a direct URL, or the
+   * worker polls. Default `false` (a direct connection, or a pooler in session mode).
+   */
+  pooler?: 'transaction' | false;
 }
 
 /** How long finished jobs are kept. The worker deletes older ones on a schedule. */
@@ -134,13 +149,21 @@ export interface JobsModuleOptions extends JobsLoggingOptions {
   /** Run the library's migrations at startup (idempotent). Default `false`: run them with your own migrations. */
   runMigrations?: boolean;
   /**
-   * Where the worker's own connections go: a `postgres://` connection string or a `pg` `PoolConfig`.
-   * For a direct (non-pooled) URL when the DataSource goes through PgBouncer in transaction mode (LISTEN
-   * and the worker's session settings need a real session), or for a queue in a database of its own
-   * (then give the DataSource that database too: enqueues and look-ups connect like the DataSource). The
-   * pool size (`max`) is the worker's own (4). Default: the DataSource's connection settings (its `options`).
+   * Where the worker's own connections go: a `postgres://` connection string or a `pg` `PoolConfig`
+   * (the same database as the DataSource, reached another way: a direct URL beside a pooled DataSource,
+   * say). The pool size (`max`) is the worker's own (4). A queue in a database of its own is a DataSource
+   * of its own instead (`dataSourceName`), so that migrations, enqueues and the worker all reach it.
+   * Default: the DataSource's connection settings (its `options`).
    */
   connection?: string | PoolConfig;
+  /**
+   * Where the worker's LISTEN connection goes (wake-ups on enqueue, cancels of running jobs, pauses): a
+   * `postgres://` connection string or a `pg` `PoolConfig`; `false`: none, the worker polls every
+   * `worker.pollIntervalMs`. Behind a transaction pooler (`database.pooler: 'transaction'`) give it a
+   * direct URL of the same database: a pooled connection cannot hold LISTEN. Default: like the worker's
+   * pool (`connection`, else the DataSource); with `database.pooler: 'transaction'`, `false`.
+   */
+  listen?: string | PoolConfig | false;
   /** Statement and lock timeouts of the library's connections, and the queue pool's size. Default: see `DatabaseOptions`. */
   database?: DatabaseOptions;
   /** Tenant capture and re-entry. Default: none (all jobs global). */

@@ -54,7 +54,11 @@ export class JobsHealthIndicator {
     data.worker = !workerEnabled ? 'disabled' : this.worker.isRunning ? 'running' : 'stopped';
     if (workerEnabled && !this.worker.isRunning) problems.push('the worker is not running');
     if (workerEnabled && this.worker.isRunning)
-      data.listen = this.worker.listening ? 'connected' : 'reconnecting (polling meanwhile)';
+      data.listen = this.worker.listening
+        ? 'connected'
+        : this.options.listen === false
+          ? 'off (polling)'
+          : 'reconnecting (polling meanwhile)';
     try {
       const age = await this.repository.heartbeatAgeMs(this.worker.id);
       data.database = 'up';

@@ -1,15 +1,28 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { CrossDatabaseTransactionError } from '../errors';
 import type { DatabaseOptions } from '../interfaces';
 import { DEFAULT_DATABASE } from '../jobs-options';
-import { queuePoolConfig, StatementLimits, timeoutSettings, workerPoolConfig } from './pool-config';
+import {
+  beginWithSettings,
+  listenPoolConfig,
+  queuePoolConfig,
+  StatementLimits,
+  timeoutSettings,
+  workerPoolConfig,
+} from './pool-config';
 
 /** Connections of the worker's own pool: the fetch loop, completion flushes, LISTEN, and failures. */
 const WORKER_POOL_SIZE = 4;
 
 /** What `JobsDatabase` needs of the `database` module option. */
-export type JobsDatabaseSettings = StatementLimits & Pick<Required<DatabaseOptions>, 'poolSize'>;
+export type JobsDatabaseSettings = StatementLimits &
+  Pick<Required<DatabaseOptions>, 'poolSize'> &
+  Pick<DatabaseOptions, 'pooler'>;
+
+/** The worker's own session settings, beside the timeouts (see the class comment for why). */
+const WORKER_SETTINGS = ['synchronous_commit=off', 'plan_cache_mode=force_generic_plan'];
 
 /**
  * The library's door to PostgreSQL: the app's TypeORM DataSource (migrations, and the caller's
@@ -27,10 +40,10 @@ export type JobsDatabaseSettings = StatementLimits & Pick<Required<DatabaseOptio
  * TypeORM's pool cannot make an enqueue wait for a connection, nor the reverse.
  *
  * The worker's pool connects like the DataSource (its public `options`: same server, credentials, SSL), so
- * there is nothing more to configure; the module option `connection` points it elsewhere instead (a
- * queue in a database of its own, or a direct URL when the DataSource goes through a transaction
- * pooler, which LISTEN and the worker's session settings need). Its connections commit with `synchronous_commit = off`: a claim, completion, failure,
- * heartbeat or rescue does not wait for the WAL flush. That is safe because each of those writes can be
+ * there is nothing more to configure; the module option `connection` points it elsewhere instead (the
+ * same database reached another way; a queue in a database of its own is a DataSource of its own,
+ * `dataSourceName`, and `checkManager` refuses a transaction of another). Its connections commit with
+ * `synchronous_commit = off`: a claim, completion, failure, heartbeat or rescue does not wait for the WAL flush. That is safe because each of those writes can be
  * lost in a PostgreSQL crash without losing a job: a lost claim leaves the job available, a lost
  * completion or failure leaves it running until its lease expires and it is rescued and run again, which
  * at-least-once delivery already allows. Enqueues keep the app's durable commits: an enqueue that
@@ -42,6 +55,16 @@ export type JobsDatabaseSettings = StatementLimits & Pick<Required<DatabaseOptio
  * say few jobs are running (true most of the time), a 500-job completion scanned every row or index
  * entry of the table, history included, instead of looking up 500 ids (55 ms instead of 5 on a
  * 20,000-row table, growing with the table). The generic plans drive every batch by its ids.
+ *
+ * Behind a transaction pooler (`database.pooler: 'transaction'`: PgBouncer hands a server connection to
+ * a client for one transaction at a time) none of that can live in the session: PgBouncer refuses
+ * startup `options`, a setting made on one client's turn would leak into the next client's, and a
+ * statement prepared under a name on one server connection is missing (or someone else's) on the next.
+ * So statements go unnamed, connections open bare, and every statement outside a caller's transaction
+ * runs in a transaction of its own opened by `begin; set local …` (`beginWithSettings`): the same
+ * timeouts, asynchronous commits and generic plans (an unnamed statement obeys `plan_cache_mode` too),
+ * scoped to that transaction, for two more round trips. The queue's pool skips the wrapper when both
+ * timeouts are 0. LISTEN goes to the `listen` connection, or nowhere (the worker polls).
  */
 /** The `query` a `JobsDatabase.transaction` callback gets: the transaction's own connection. */
 export type TransactionQuery = <R extends QueryResultRow>(
@@ -54,25 +77,62 @@ export class JobsDatabase implements OnApplicationShutdown {
   private workerPoolInstance: Pool | undefined;
   /** The queue's pool: enqueues, look-ups, operations and their transactions. */
   private queuePool: Pool | undefined;
+  /** The LISTEN connection's pool (one connection). */
+  private listenPool: Pool | undefined;
+  /** Behind a transaction pooler: no names, no session settings (see the class comment). */
+  private readonly pooled: boolean;
+  /** What opens a transaction on each pool: `begin`, with `set local` of its settings when pooled. */
+  private readonly opening: { queue: string; worker: string };
 
   /**
    * @param dataSource the app's DataSource (migrations, callers' transactions; both pools connect like it).
    * @param connection the `connection` module option: where the worker's pool connects. Default: where
    *   the DataSource connects.
-   * @param settings the `database` module option (timeouts, queue pool size). Default: its defaults.
+   * @param settings the `database` module option (timeouts, queue pool size, pooler). Default: its defaults.
+   * @param listen the `listen` module option: where the LISTEN connection goes; `false`: none. Default:
+   *   where the worker's pool connects.
    */
   constructor(
     readonly dataSource: DataSource,
     private readonly connection?: PoolConfig,
     private readonly settings: JobsDatabaseSettings = DEFAULT_DATABASE,
-  ) {}
+    private readonly listen?: PoolConfig | false,
+  ) {
+    this.pooled = settings.pooler === 'transaction';
+    const timeouts = timeoutSettings(settings);
+    this.opening = this.pooled
+      ? {
+          queue: beginWithSettings(timeouts),
+          worker: beginWithSettings([...WORKER_SETTINGS, ...timeouts]),
+        }
+      : { queue: 'begin', worker: 'begin' };
+  }
+
+  /** Whether the worker has a LISTEN connection (`false`: it polls). */
+  get listens(): boolean {
+    return this.listen !== false;
+  }
+
+  /**
+   * Refuses `manager` unless it belongs to the library's DataSource: with the jobs tables in a database
+   * of their own, a transaction on the app's database cannot commit or roll back an enqueue with it.
+   */
+  checkManager(manager: EntityManager | undefined, jobName: string): void {
+    if (manager && manager.connection !== this.dataSource) {
+      throw new CrossDatabaseTransactionError(
+        jobName,
+        dataSourceName(manager.connection),
+        dataSourceName(this.dataSource),
+      );
+    }
+  }
 
   private get pool(): Pool {
     if (!this.queuePool) {
       const config = queuePoolConfig(
         this.dataSource,
         this.settings.poolSize,
-        timeoutSettings(this.settings),
+        this.pooled ? [] : timeoutSettings(this.settings),
       );
       this.queuePool = new Pool(config);
       this.queuePool.on('error', () => undefined); // see workerPool
@@ -83,11 +143,12 @@ export class JobsDatabase implements OnApplicationShutdown {
 
   private get workerPool(): Pool {
     if (!this.workerPoolInstance) {
-      const config = workerPoolConfig(this.dataSource, this.connection, WORKER_POOL_SIZE, [
-        'synchronous_commit=off',
-        'plan_cache_mode=force_generic_plan',
-        ...timeoutSettings(this.settings),
-      ]);
+      const config = workerPoolConfig(
+        this.dataSource,
+        this.connection,
+        WORKER_POOL_SIZE,
+        this.pooled ? [] : [...WORKER_SETTINGS, ...timeoutSettings(this.settings)],
+      );
       this.workerPoolInstance = new Pool(config);
       // An idle connection that dies (server restart) is discarded by the pool, which then emits 'error';
       // unheard, that event would crash the process. The next query simply opens a new connection.
@@ -98,8 +159,8 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const pools = [this.workerPoolInstance, this.queuePool];
-    this.workerPoolInstance = this.queuePool = undefined;
+    const pools = [this.workerPoolInstance, this.queuePool, this.listenPool];
+    this.workerPoolInstance = this.queuePool = this.listenPool = undefined;
     await Promise.all(pools.map((pool) => pool?.end()));
   }
 
@@ -131,6 +192,12 @@ export class JobsDatabase implements OnApplicationShutdown {
       return (await options.manager.query(text, values)) as T[];
     }
     const pool = options.worker ? this.workerPool : this.pool;
+    if (this.pooled) {
+      const opening = options.worker ? this.opening.worker : this.opening.queue;
+      // Nothing to scope to a transaction: one round trip, like a direct connection.
+      if (opening === 'begin') return (await pool.query<T>({ text, values })).rows;
+      return this.inTransaction(pool, opening, (query) => query<T>(text, values));
+    }
     const result = await pool.query<T>({ name: options.name, text, values });
     return result.rows;
   }
@@ -142,19 +209,28 @@ export class JobsDatabase implements OnApplicationShutdown {
    * Not TypeORM's `DataSource.transaction`: its `query` reaches the socket only some microtasks later, so
    * synchronous work started right after it would run before the statement is even sent.
    */
-  async transaction<T>(fn: (query: TransactionQuery) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  transaction<T>(fn: (query: TransactionQuery) => Promise<T>): Promise<T> {
+    return this.inTransaction(this.pool, this.opening.queue, fn);
+  }
+
+  /** `transaction` on `pool`, opened by `opening` (`begin`, or `begin; set local …` when pooled). */
+  private async inTransaction<T>(
+    pool: Pool,
+    opening: string,
+    fn: (query: TransactionQuery) => Promise<T>,
+  ): Promise<T> {
+    const client = await pool.connect();
     // Set when the connection must not be reused: `begin`, `commit` or `rollback` failed (a restart, a
     // terminated backend). An error of `fn` itself, rolled back, leaves the connection fine.
     let discard: Error | undefined;
     try {
-      await client.query('begin').catch((e: unknown) => {
+      await client.query(opening).catch((e: unknown) => {
         throw (discard = e as Error);
       });
       let result: T;
       try {
         result = await fn(async (text, values, name) => {
-          return (await client.query({ name, text, values })).rows;
+          return (await client.query({ name: this.pooled ? undefined : name, text, values })).rows;
         });
       } catch (error) {
         await client.query('rollback').catch((e: unknown) => (discard = e as Error));
@@ -170,17 +246,41 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   /**
-   * A dedicated connection of the worker's pool (for LISTEN). The caller must release it. `onError` is attached inside pg's
-   * callback, before any other event can be delivered, so an error on a fresh connection cannot go
-   * unhandled.
+   * The LISTEN connection's pool: the worker's own, or one of its own when `listen` points elsewhere.
+   * Throws when `listen` is `false` (callers check `listens`).
+   */
+  private get notifyPool(): Pool {
+    if (this.listen === undefined && !this.pooled) return this.workerPool;
+    if (!this.listenPool) {
+      const config = listenPoolConfig(this.dataSource, this.connection, this.listen, [
+        ...timeoutSettings(this.settings),
+      ]);
+      if (!config) throw new Error('JobsDatabase: no LISTEN connection (listen: false)');
+      this.listenPool = new Pool(config);
+      this.listenPool.on('error', () => undefined); // see workerPool
+      this.guard(this.listenPool);
+    }
+    return this.listenPool;
+  }
+
+  /**
+   * A dedicated connection for LISTEN (the `listen` option's, else one of the worker's pool). The
+   * caller must release it. `onError` is attached inside pg's callback, before any other event can be
+   * delivered, so an error on a fresh connection cannot go unhandled.
    */
   connect(onError: (error: Error, client: PoolClient) => void): Promise<PoolClient> {
     return new Promise((resolve, reject) => {
-      this.workerPool.connect((error, client) => {
+      this.notifyPool.connect((error, client) => {
         if (error || !client) return reject(error ?? new Error('No client'));
         client.on('error', (e: Error) => onError(e, client));
         resolve(client);
       });
     });
   }
+}
+
+/** The name @nestjs/typeorm registered a DataSource under (`'default'` for the unnamed one). */
+function dataSourceName(dataSource: DataSource): string {
+  const name = (dataSource.options as { name?: unknown }).name;
+  return typeof name === 'string' && name !== '' ? name : 'default';
 }

@@ -67,6 +67,7 @@ export class JobsRepository implements JobStore {
   async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertedJob[]> {
     if (options.validation) return this.insertWhileValidating(jobs, options.validation);
     const manager = options.manager;
+    this.db.checkManager(manager, jobs[0].name);
     try {
       return await this.db.query<InsertedJob>(this.sql.enqueue, [enqueueDocument(jobs)], {
         manager,
@@ -108,6 +109,7 @@ export class JobsRepository implements JobStore {
   }
 
   findByUniqueKeys(keys: string[], manager?: EntityManager): Promise<InsertedJob[]> {
+    this.db.checkManager(manager, 'unique key look-up');
     return this.db.query<InsertedJob>(this.sql.byUniqueKeys, [keys], { manager });
   }
 
@@ -181,6 +183,7 @@ export class JobsRepository implements JobStore {
     enqueue: (manager: EntityManager) => Promise<string[]>,
     manager?: EntityManager,
   ): Promise<TickResult> {
+    this.db.checkManager(manager, key);
     return this.ticks.once(key, fireTime(), enqueue, manager);
   }
 }

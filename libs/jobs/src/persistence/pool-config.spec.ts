@@ -1,6 +1,8 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { JobsError } from '../errors';
 import {
+  beginWithSettings,
+  listenPoolConfig,
   poolConfigOfDataSource,
   queuePoolConfig,
   timeoutSettings,
@@ -121,5 +123,32 @@ describe('timeoutSettings and queuePoolConfig', () => {
       max: 5,
       options: '-c x=y -c statement_timeout=30000 -c lock_timeout=5000',
     });
+  });
+});
+
+describe('behind a transaction pooler', () => {
+  it('opens a transaction with set local of each setting, in one message', () => {
+    expect(beginWithSettings(['synchronous_commit=off', 'statement_timeout=30000'])).toBe(
+      'begin; set local synchronous_commit = off; set local statement_timeout = 30000',
+    );
+    expect(beginWithSettings([])).toBe('begin');
+  });
+
+  it('connects LISTEN to `listen`, else like the worker pool, with one connection; none for false', () => {
+    const ds = dataSource({ url: 'postgres://pgbouncer:6432/app' });
+    expect(
+      listenPoolConfig(ds, undefined, { connectionString: 'postgres://db:5432/app' }, [
+        'lock_timeout=5000',
+      ]),
+    ).toStrictEqual({
+      connectionString: 'postgres://db:5432/app',
+      max: 1,
+      options: '-c lock_timeout=5000',
+    });
+    expect(listenPoolConfig(ds, undefined, undefined, [])).toStrictEqual({
+      connectionString: 'postgres://pgbouncer:6432/app',
+      max: 1,
+    });
+    expect(listenPoolConfig(ds, undefined, false, [])).toBeUndefined();
   });
 });

@@ -86,6 +86,39 @@ export function queuePoolConfig(
   return withSessionSettings(poolConfigOfDataSource(dataSource), size, sessionSettings);
 }
 
+/**
+ * The LISTEN connection's settings: the `listen` option when given (a direct URL beside a transaction
+ * pooler), else the worker pool's (`connection`, else the DataSource's); one connection, bounded by the
+ * timeouts. `undefined` when `listen` is `false`: the worker polls.
+ */
+export function listenPoolConfig(
+  dataSource: DataSource,
+  connection: PoolConfig | undefined,
+  listen: PoolConfig | false | undefined,
+  sessionSettings: string[],
+): PoolConfig | undefined {
+  if (listen === false) return undefined;
+  return withSessionSettings(
+    listen ?? connection ?? poolConfigOfDataSource(dataSource),
+    1,
+    sessionSettings,
+  );
+}
+
+/**
+ * What opens a transaction on a connection that cannot carry session settings (behind a transaction
+ * pooler): `begin` and a `set local` of each `name=value` setting, in one simple-protocol message (one
+ * round trip; the values are the library's own numbers and keywords, never user text). The settings end
+ * with the transaction, so the next client of the server connection never sees them.
+ */
+export function beginWithSettings(settings: readonly string[]): string {
+  const locals = settings.map((s) => {
+    const [name, value] = s.split('=');
+    return `set local ${name} = ${value}`;
+  });
+  return ['begin', ...locals].join('; ');
+}
+
 /** `base` with pool size `size` and `-c name=value` settings appended to its startup `options`. */
 function withSessionSettings(
   base: PoolConfig,

@@ -99,7 +99,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.parts = undefined;
       throw error;
     }
-    await parts.listener.start();
+    // Without a LISTEN connection (`listen: false`, or a transaction pooler and no `listen`) it polls.
+    if (this.db.listens) await parts.listener.start();
     parts.maintenance?.start();
     parts.loop.start();
     const w = this.options.worker;
