@@ -28,6 +28,7 @@ const ALL = [
   'PausedTable1796139000000',
   'ObservabilityColumns1796142600000',
   'StartMarks1796146200000',
+  'DropUnstartedRescuedIndex1796160800000',
 ];
 
 @Injectable()
@@ -104,6 +105,7 @@ describe('migration names', () => {
       'PausedTableMyJobs1796139000000',
       'ObservabilityColumnsMyJobs1796142600000',
       'StartMarksMyJobs1796146200000',
+      'DropUnstartedRescuedIndexMyJobs1796160800000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -115,6 +117,7 @@ describe('migration names', () => {
         '1796139000000',
         '1796142600000',
         '1796146200000',
+        '1796160800000',
       ]),
     );
   });
@@ -158,7 +161,6 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
-      'jobs_unstarted_rescued_idx',
     ]);
     // The claim index covers only runnable rows, in claim order.
     expect(indexes.get('jobs_claim_idx')).toMatch(
@@ -219,6 +221,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it('undoing DropUnstartedRescuedIndex builds the index StartMarks made again', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 7));
+    expect((await indexesOf(db.url, 'jobs')).get('jobs_unstarted_rescued_idx')).toMatch(
+      /^CREATE INDEX jobs_unstarted_rescued_idx ON jobs\.jobs USING btree \(id\) WHERE \(\(unstarted_rescues > 0\) AND/,
+    );
   });
 
   it('undoing StartMarks drops its columns and its index', async () => {
@@ -364,6 +374,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'ObservabilityColumnsBillingJobs1796142600000',
         'StartMarks1796146200000',
         'StartMarksBillingJobs1796146200000',
+        'DropUnstartedRescuedIndex1796160800000',
+        'DropUnstartedRescuedIndexBillingJobs1796160800000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([
