@@ -15,6 +15,11 @@
  *   --out <dir>       results directory (default bench/results)
  *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
  *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
+ *   --huge            only the big-backlog scenario (big-tables.ts): drains of 20,000 and 1,000,000 jobs
+ *                     per PostgreSQL system, to bench/results/<date>-huge.md/.json
+ *   --history <rows>  only the big-history scenario (big-tables.ts): enqueue and drain on an empty table
+ *                     and on one holding <rows> finished jobs, then (ours) the retention sweep under a
+ *                     drain, to bench/results/<date>-history.md/.json
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { findPgbench, measureCeiling } from './ceiling';
 import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
 import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
+import { measureHistory, measureHuge, renderHistory, renderHuge } from './big-tables';
 import {
   addSample,
   BenchConfigSummary,
@@ -48,6 +54,10 @@ interface Cli {
   outDir: string;
   /** Only these scenarios (`noisy`); `undefined`: the standard phases. */
   scenarios: string[] | undefined;
+  /** `--huge`: only the 1,000,000-job drain (big-tables.ts). */
+  huge: boolean;
+  /** `--history <rows>`: only the big-history scenario (big-tables.ts). */
+  history: number | undefined;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -63,6 +73,8 @@ function parseCli(argv: string[]): Cli {
       diagnose: { type: 'boolean', default: false },
       out: { type: 'string' },
       scenarios: { type: 'string' },
+      huge: { type: 'boolean', default: false },
+      history: { type: 'string' },
     },
     strict: true,
   });
@@ -88,8 +100,13 @@ function parseCli(argv: string[]): Cli {
     ceilingSeconds: quick ? 3 : 10,
     diagnose: values.diagnose ?? false,
   };
+  const history = values.history !== undefined ? Number(values.history) : undefined;
+  if (history !== undefined && (!Number.isSafeInteger(history) || history < 1))
+    throw new Error(`--history must be a positive integer (rows), got ${values.history}`);
   return {
     config,
+    huge: values.huge ?? false,
+    history,
     systems,
     skipCeiling: values['skip-ceiling'] ?? false,
     outDir: resolve(REPO_ROOT, values.out ?? 'bench/results'),
@@ -108,6 +125,7 @@ async function main(): Promise<void> {
   const phase: PhaseConfig = { ...config, tag };
   installCleanup(tag);
   if (cli.scenarios?.includes('noisy')) return runNoisy(cli, tag);
+  if (cli.huge || cli.history !== undefined) return runBigTables(cli, phase);
 
   const startedAt = new Date();
   log(
@@ -307,4 +325,37 @@ async function runNoisy(cli: Cli, tag: string): Promise<void> {
   writeFileSync(`${base}.md`, `${markdown}\n`);
   writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
+}
+
+/**
+ * `--huge` / `--history <rows>`: the big-table scenarios (big-tables.ts) for the PostgreSQL systems
+ * chosen (`--systems`), one after the other; each writes its own report.
+ */
+async function runBigTables(cli: Cli, phase: PhaseConfig): Promise<void> {
+  const systems = cli.systems.filter((s) => s.backend === 'postgres');
+  const runs = cli.config.runs;
+  const date = localDate(new Date());
+  mkdirSync(cli.outDir, { recursive: true });
+  const write = async (name: string, markdown: string, data: unknown) => {
+    const environment = await describeEnvironment();
+    const base = join(cli.outDir, `${date}-${name}`);
+    const header = `# Big tables: ${name} (${date}, ${runs} run(s), shared machine)\n\n`;
+    writeFileSync(`${base}.md`, `${header}${markdown}\n`);
+    const json = { date, runs, environment, loadAverage: loadavg(), ...(data as object) };
+    writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(`${markdown}\n`);
+    log(`wrote ${relative(REPO_ROOT, base)}.md, .json`);
+  };
+  try {
+    if (cli.huge) {
+      const rows = await measureHuge(systems, phase, runs, log);
+      await write('huge', renderHuge(rows, runs), { rows });
+    }
+    if (cli.history !== undefined) {
+      const { rows, sweep } = await measureHistory(systems, phase, runs, cli.history, log);
+      await write('history', renderHistory(rows, sweep, runs), { rows, sweep });
+    }
+  } finally {
+    await cleanup(phase.tag);
+  }
 }
