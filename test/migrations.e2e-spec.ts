@@ -123,6 +123,29 @@ describe('migration names', () => {
   });
 });
 
+describe('migrations run again at every startup (runMigrations: true)', () => {
+  it('never build an index that a later migration drops (a scan of the table at every start)', async () => {
+    const statements: string[][] = [];
+    for (const Migration of jobsMigrations) {
+      const issued: string[] = [];
+      const runner = { query: async (sql: string) => void issued.push(sql) } as never;
+      await new Migration().up(runner);
+      statements.push(issued);
+    }
+    const indexName = (sql: string, verb: RegExp) => verb.exec(sql)?.[1];
+    statements.forEach((issued, i) => {
+      const built = issued.map((q) =>
+        indexName(q, /create (?:unique )?index if not exists (\w+)/i),
+      );
+      const droppedLater = statements
+        .slice(i + 1)
+        .flat()
+        .map((q) => indexName(q, /drop index if exists "?\w+"?\.(\w+)/i));
+      expect(built.filter((b) => b && droppedLater.includes(b))).toEqual([]);
+    });
+  });
+});
+
 describe('jobsMigrations through a TypeORM DataSource', () => {
   let db: TestDatabase;
   let dataSource: DataSource | undefined;

@@ -9,8 +9,9 @@ import { suffix } from './create-jobs-tables.migration';
  * An index nothing reads still costs every write that touches its columns: each insert and each update
  * of `state` or `unstarted_rescues` evaluates its predicate, and a rescued row gets an entry.
  *
- * `down` builds it again (in the migration's transaction, like the other index migrations: on a large
- * table a short write lock on `jobs`). Idempotent like every migration here.
+ * StartMarks no longer builds it (so a startup that runs every `up` again does not build it to drop it
+ * here); `down` builds it again, as StartMarks first did (in the migration's transaction, like the other
+ * index migrations: on a large table a short write lock on `jobs`). Idempotent like every migration here.
  */
 export function dropUnstartedRescuedIndexMigration(schema: string): new () => MigrationInterface {
   const s = `"${schema}"`;
