@@ -68,21 +68,28 @@ let scratchSeq = 0;
 
 /** Enqueue throughput: `enqueueOneN` sequential single calls, then `enqueueBulkN` in batches. */
 export function measureEnqueue(spec: SystemSpec, cfg: PhaseConfig): Promise<EnqueueResult> {
-  return withScratch(spec, cfg, 'enq', (target) =>
-    withProducer(spec, target, async (system) => {
-      for (let i = 0; i < 50; i++) await system.enqueueOne(i); // warm-up: connections, plans
-      await system.enqueueBulk(batches(100, 100)[0]);
+  return withScratch(spec, cfg, 'enq', (target) => enqueueOn(spec, cfg, target));
+}
 
-      let started = performance.now();
-      for (let n = 0; n < cfg.enqueueOneN; n++) await system.enqueueOne(n);
-      const oneJobsPerSec = cfg.enqueueOneN / seconds(started);
+/** `measureEnqueue` on a database that exists (the `--history` scenario's, which holds a history). */
+export function enqueueOn(
+  spec: SystemSpec,
+  cfg: PhaseConfig,
+  target: SystemTarget,
+): Promise<EnqueueResult> {
+  return withProducer(spec, target, async (system) => {
+    for (let i = 0; i < 50; i++) await system.enqueueOne(i); // warm-up: connections, plans
+    await system.enqueueBulk(batches(100, 100)[0]);
 
-      started = performance.now();
-      for (const batch of batches(cfg.enqueueBulkN, cfg.bulkBatch)) await system.enqueueBulk(batch);
-      const bulkJobsPerSec = cfg.enqueueBulkN / seconds(started);
-      return { oneJobsPerSec, bulkJobsPerSec };
-    }),
-  );
+    let started = performance.now();
+    for (let n = 0; n < cfg.enqueueOneN; n++) await system.enqueueOne(n);
+    const oneJobsPerSec = cfg.enqueueOneN / seconds(started);
+
+    started = performance.now();
+    for (const batch of batches(cfg.enqueueBulkN, cfg.bulkBatch)) await system.enqueueBulk(batch);
+    const bulkJobsPerSec = cfg.enqueueBulkN / seconds(started);
+    return { oneJobsPerSec, bulkJobsPerSec };
+  });
 }
 
 /**
@@ -95,73 +102,83 @@ export function measureDrain(
   cfg: PhaseConfig,
   processes: number,
 ): Promise<DrainResult> {
-  return withScratch(spec, cfg, `drain${processes}`, async (target, db) => {
-    const producer = await spec.create();
-    let producerOpen = true;
-    const workers: WorkerProcess[] = [];
-    try {
-      await producer.setup(target, { role: 'producer', concurrency: spec.concurrency });
-      for (const batch of batches(cfg.drainN, cfg.bulkBatch)) await producer.enqueueBulk(batch);
-      if (db) {
-        // A closed producer lets "no connection left" below mean "every backend flushed its stats".
-        // (Redis queues stay open: the producer obliterates the queue at teardown.)
-        await producer.teardown();
-        producerOpen = false;
-      }
-      for (let i = 0; i < processes; i++) {
-        workers.push(
-          new WorkerProcess({
-            systemId: spec.id,
-            target,
-            concurrency: spec.concurrency,
-            diagnose: cfg.diagnose && processes === 1,
-          }),
-        );
-      }
-      await Promise.all(workers.map((w) => w.waitReady()));
-      await sleep(STATS_FLUSH_MS);
+  return withScratch(spec, cfg, `drain${processes}`, (target, db) =>
+    drainOn(spec, cfg, processes, target, db),
+  );
+}
 
-      const commitsBefore = db ? await transactionsCommitted(db.name) : null;
-      const storeCpuBefore = storeCpuMs(spec, db);
-      const startedAt = wallClockMs();
-      for (const w of workers) w.start();
-      await waitFor(
-        () => workers.reduce((sum, w) => sum + w.count, 0) >= cfg.drainN,
-        60_000 + cfg.drainN * 5,
-        () => workers.forEach((w) => w.check()),
-        () =>
-          `${spec.id}: ${workers.map((w) => w.count).join('+')} of ${cfg.drainN} jobs performed`,
-      );
-      const storeCpuAfter = storeCpuMs(spec, db);
-      const endedAt = Math.max(...workers.map((w) => w.lastAt));
-      const reports = await Promise.all(workers.map((w) => w.stop()));
-
-      let commitsPerJob: number | null = null;
-      if (db && commitsBefore !== null) {
-        await waitForNoConnections(db.name);
-        commitsPerJob = ((await transactionsCommitted(db.name)) - commitsBefore) / cfg.drainN;
-      }
-      const elapsedMs = endedAt - startedAt;
-      const sum = (f: (r: WorkerReport) => number) => reports.reduce((s, r) => s + f(r), 0);
-      return {
-        jobsPerSec: cfg.drainN / (elapsedMs / 1000),
-        elapsedMs,
-        performed: sum((r) => r.count),
-        maxRssMb: Math.max(...reports.map((r) => r.maxRssMb)),
-        commitsPerJob,
-        workerCpuMsPerJob: sum((r) => r.cpuMs) / cfg.drainN,
-        storeCpuMsPerJob:
-          storeCpuBefore !== null && storeCpuAfter !== null
-            ? (storeCpuAfter - storeCpuBefore) / cfg.drainN
-            : null,
-        eventLoopUtilization: sum((r) => r.eventLoopUtilization) / reports.length,
-        reports,
-      };
-    } finally {
-      for (const w of workers) w.kill();
-      if (producerOpen) await producer.teardown();
+/** `measureDrain` on a database that exists (the `--history` scenario's, which holds a history). */
+export async function drainOn(
+  spec: SystemSpec,
+  cfg: PhaseConfig,
+  processes: number,
+  target: SystemTarget,
+  db: ScratchDatabase | undefined,
+): Promise<DrainResult> {
+  const producer = await spec.create();
+  let producerOpen = true;
+  const workers: WorkerProcess[] = [];
+  try {
+    await producer.setup(target, { role: 'producer', concurrency: spec.concurrency });
+    for (const batch of batches(cfg.drainN, cfg.bulkBatch)) await producer.enqueueBulk(batch);
+    if (db) {
+      // A closed producer lets "no connection left" below mean "every backend flushed its stats".
+      // (Redis queues stay open: the producer obliterates the queue at teardown.)
+      await producer.teardown();
+      producerOpen = false;
     }
-  });
+    for (let i = 0; i < processes; i++) {
+      workers.push(
+        new WorkerProcess({
+          systemId: spec.id,
+          target,
+          concurrency: spec.concurrency,
+          diagnose: cfg.diagnose && processes === 1,
+        }),
+      );
+    }
+    await Promise.all(workers.map((w) => w.waitReady()));
+    await sleep(STATS_FLUSH_MS);
+
+    const commitsBefore = db ? await transactionsCommitted(db.name) : null;
+    const storeCpuBefore = storeCpuMs(spec, db);
+    const startedAt = wallClockMs();
+    for (const w of workers) w.start();
+    await waitFor(
+      () => workers.reduce((sum, w) => sum + w.count, 0) >= cfg.drainN,
+      60_000 + cfg.drainN * 5,
+      () => workers.forEach((w) => w.check()),
+      () => `${spec.id}: ${workers.map((w) => w.count).join('+')} of ${cfg.drainN} jobs performed`,
+    );
+    const storeCpuAfter = storeCpuMs(spec, db);
+    const endedAt = Math.max(...workers.map((w) => w.lastAt));
+    const reports = await Promise.all(workers.map((w) => w.stop()));
+
+    let commitsPerJob: number | null = null;
+    if (db && commitsBefore !== null) {
+      await waitForNoConnections(db.name);
+      commitsPerJob = ((await transactionsCommitted(db.name)) - commitsBefore) / cfg.drainN;
+    }
+    const elapsedMs = endedAt - startedAt;
+    const sum = (f: (r: WorkerReport) => number) => reports.reduce((s, r) => s + f(r), 0);
+    return {
+      jobsPerSec: cfg.drainN / (elapsedMs / 1000),
+      elapsedMs,
+      performed: sum((r) => r.count),
+      maxRssMb: Math.max(...reports.map((r) => r.maxRssMb)),
+      commitsPerJob,
+      workerCpuMsPerJob: sum((r) => r.cpuMs) / cfg.drainN,
+      storeCpuMsPerJob:
+        storeCpuBefore !== null && storeCpuAfter !== null
+          ? (storeCpuAfter - storeCpuBefore) / cfg.drainN
+          : null,
+      eventLoopUtilization: sum((r) => r.eventLoopUtilization) / reports.length,
+      reports,
+    };
+  } finally {
+    for (const w of workers) w.kill();
+    if (producerOpen) await producer.teardown();
+  }
 }
 
 /**

@@ -20,6 +20,11 @@
  *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
  *   --scenarios dashboard  only the dashboard's job list on a 1,000,000-row table (dashboard-list.ts,
  *                     --rows <n> to change; --runs defaults to 5 there): bench/results/<date>-dashboard.md
+ *   --huge            only the big-backlog scenario (big-tables.ts): drains of 20,000 and 1,000,000 jobs
+ *                     per PostgreSQL system, to bench/results/<date>-huge.md/.json
+ *   --history <rows>  only the big-history scenario (big-tables.ts): enqueue and drain on an empty table
+ *                     and on one holding <rows> finished jobs, then (ours) the retention sweep under a
+ *                     drain, to bench/results/<date>-history.md/.json
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +35,7 @@ import { findPgbench, measureCeiling } from './ceiling';
 import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
 import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
 import { DashboardListResult, measureDashboardList, renderDashboardList } from './dashboard-list';
+import { measureHistory, measureHuge, renderHistory, renderHuge } from './big-tables';
 import {
   addSample,
   BenchConfigSummary,
@@ -61,6 +67,10 @@ interface Cli {
   runsGiven: boolean;
   /** `--pgbouncer`: PgBouncer variants beside the direct systems. */
   pgbouncer: boolean;
+  /** `--huge`: only the 1,000,000-job drain (big-tables.ts). */
+  huge: boolean;
+  /** `--history <rows>`: only the big-history scenario (big-tables.ts). */
+  history: number | undefined;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -78,6 +88,8 @@ function parseCli(argv: string[]): Cli {
       scenarios: { type: 'string' },
       rows: { type: 'string' },
       pgbouncer: { type: 'boolean', default: false },
+      huge: { type: 'boolean', default: false },
+      history: { type: 'string' },
     },
     strict: true,
   });
@@ -105,8 +117,13 @@ function parseCli(argv: string[]): Cli {
     ceilingSeconds: quick ? 3 : 10,
     diagnose: values.diagnose ?? false,
   };
+  const history = values.history !== undefined ? Number(values.history) : undefined;
+  if (history !== undefined && (!Number.isSafeInteger(history) || history < 1))
+    throw new Error(`--history must be a positive integer (rows), got ${values.history}`);
   return {
     config,
+    huge: values.huge ?? false,
+    history,
     systems,
     skipCeiling: values['skip-ceiling'] ?? false,
     pgbouncer,
@@ -129,6 +146,7 @@ async function main(): Promise<void> {
   installCleanup(tag);
   if (cli.scenarios?.includes('noisy')) return runNoisy(cli, tag);
   if (cli.scenarios?.includes('dashboard')) return runDashboardList(cli, tag);
+  if (cli.huge || cli.history !== undefined) return runBigTables(cli, phase);
 
   const startedAt = new Date();
   log(
@@ -352,4 +370,37 @@ async function runNoisy(cli: Cli, tag: string): Promise<void> {
   writeFileSync(`${base}.md`, `${markdown}\n`);
   writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
+}
+
+/**
+ * `--huge` / `--history <rows>`: the big-table scenarios (big-tables.ts) for the PostgreSQL systems
+ * chosen (`--systems`), one after the other; each writes its own report.
+ */
+async function runBigTables(cli: Cli, phase: PhaseConfig): Promise<void> {
+  const systems = cli.systems.filter((s) => s.backend === 'postgres');
+  const runs = cli.config.runs;
+  const date = localDate(new Date());
+  mkdirSync(cli.outDir, { recursive: true });
+  const write = async (name: string, markdown: string, data: unknown) => {
+    const environment = await describeEnvironment();
+    const base = join(cli.outDir, `${date}-${name}`);
+    const header = `# Big tables: ${name} (${date}, ${runs} run(s), shared machine)\n\n`;
+    writeFileSync(`${base}.md`, `${header}${markdown}\n`);
+    const json = { date, runs, environment, loadAverage: loadavg(), ...(data as object) };
+    writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(`${markdown}\n`);
+    log(`wrote ${relative(REPO_ROOT, base)}.md, .json`);
+  };
+  try {
+    if (cli.huge) {
+      const rows = await measureHuge(systems, phase, runs, log);
+      await write('huge', renderHuge(rows, runs), { rows });
+    }
+    if (cli.history !== undefined) {
+      const { rows, sweep } = await measureHistory(systems, phase, runs, cli.history, log);
+      await write('history', renderHistory(rows, sweep, runs), { rows, sweep });
+    }
+  } finally {
+    await cleanup(phase.tag);
+  }
 }

@@ -29,6 +29,7 @@ const ALL = [
   'ObservabilityColumns1796142600000',
   'StartMarks1796146200000',
   'ParentJob1796153600000',
+  'DropUnstartedRescuedIndex1796160800000',
 ];
 
 @Injectable()
@@ -106,6 +107,7 @@ describe('migration names', () => {
       'ObservabilityColumnsMyJobs1796142600000',
       'StartMarksMyJobs1796146200000',
       'ParentJobMyJobs1796153600000',
+      'DropUnstartedRescuedIndexMyJobs1796160800000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -118,8 +120,32 @@ describe('migration names', () => {
         '1796142600000',
         '1796146200000',
         '1796153600000',
+        '1796160800000',
       ]),
     );
+  });
+});
+
+describe('migrations run again at every startup (runMigrations: true)', () => {
+  it('never build an index that a later migration drops (a scan of the table at every start)', async () => {
+    const statements: string[][] = [];
+    for (const Migration of jobsMigrations) {
+      const issued: string[] = [];
+      const runner = { query: async (sql: string) => void issued.push(sql) } as never;
+      await new Migration().up(runner);
+      statements.push(issued);
+    }
+    const indexName = (sql: string, verb: RegExp) => verb.exec(sql)?.[1];
+    statements.forEach((issued, i) => {
+      const built = issued.map((q) =>
+        indexName(q, /create (?:unique )?index if not exists (\w+)/i),
+      );
+      const droppedLater = statements
+        .slice(i + 1)
+        .flat()
+        .map((q) => indexName(q, /drop index if exists "?\w+"?\.(\w+)/i));
+      expect(built.filter((b) => b && droppedLater.includes(b))).toEqual([]);
+    });
   });
 });
 
@@ -163,7 +189,6 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_parent_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
-      'jobs_unstarted_rescued_idx',
     ]);
     // Children by parent, newest first: only jobs that have a parent.
     expect(indexes.get('jobs_parent_idx')).toMatch(
@@ -228,6 +253,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it('undoing DropUnstartedRescuedIndex builds the index StartMarks made again', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 8));
+    expect((await indexesOf(db.url, 'jobs')).get('jobs_unstarted_rescued_idx')).toMatch(
+      /^CREATE INDEX jobs_unstarted_rescued_idx ON jobs\.jobs USING btree \(id\) WHERE \(\(unstarted_rescues > 0\) AND/,
+    );
   });
 
   it('undoing ParentJob drops its column and its two indexes', async () => {
@@ -391,6 +424,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'StartMarksBillingJobs1796146200000',
         'ParentJob1796153600000',
         'ParentJobBillingJobs1796153600000',
+        'DropUnstartedRescuedIndex1796160800000',
+        'DropUnstartedRescuedIndexBillingJobs1796160800000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([

@@ -94,6 +94,7 @@ describe('startup checks of the jobs schema', () => {
       'ObservabilityColumns1796142600000',
       'StartMarks1796146200000',
       'ParentJob1796153600000',
+      'DropUnstartedRescuedIndex1796160800000',
     ]);
     expect(error.message).toContain('HotPathIndexes1763900000000');
     expect(error.message).toContain('jobsMigrations');

@@ -182,3 +182,107 @@ export function postgresBackendCpuMs(database: string): number | null {
 export function redisServerCpuMs(): number | null {
   return processCpuMs((_cmd, comm) => comm === 'redis-server');
 }
+
+/** How `fillHistory` shapes the finished rows it writes. */
+export interface HistoryShape {
+  /** Rows to write. */
+  rows: number;
+  /** `finished_at` is spread evenly over this many days before now. Default 14. */
+  days?: number;
+}
+
+/**
+ * Writes `rows` finished jobs into our `jobs.jobs` table with one `insert … select generate_series`, in
+ * the shape a busy app's history has: 80% completed (with a small result), 15% failed (their attempts
+ * used up, with an error and its stack), 5% cancelled; `finished_at` spread evenly over `days` and
+ * rising with the id (rows are written in the order they finished, oldest first, as a real table's are), the 10
+ * accounts and the job name of the bench, and a payload of about 200 bytes. The migrations must have
+ * run. Then `vacuum analyze`, so the measured phases start on a table with fresh statistics and a
+ * visibility map, as autovacuum would leave it. Returns the seconds the fill took.
+ */
+export async function fillOursHistory(url: string, shape: HistoryShape): Promise<number> {
+  const days = shape.days ?? 14;
+  const started = Date.now();
+  await withClient(url, async (c) => {
+    await c.query(`set synchronous_commit = off`);
+    await c.query(
+      `
+      insert into jobs.jobs (name, queue, state, payload, account_id, attempts, max_attempts, run_at,
+                             last_error, errors, result, created_at, started_at, finished_at)
+      select 'bench.noop', 'default', s.state, s.payload, 'acct-' || (g % 10), s.attempts, 25,
+             s.finished_at - interval '2 seconds',
+             s.error, case when s.error is null then '[]'::jsonb else jsonb_build_array(s.error) end,
+             case when s.state = 'completed' then jsonb_build_object('ok', true, 'n', g) end,
+             s.finished_at - interval '2 seconds', s.finished_at - interval '50 milliseconds',
+             s.finished_at
+      from generate_series(1, $1::bigint) g
+      cross join lateral (
+        select case when g % 20 < 16 then 'completed' when g % 20 < 19 then 'failed'
+                    else 'cancelled' end as state,
+               case when g % 20 between 16 and 18 then 25 else 1 end as attempts,
+               now() - ($2::float8 * 86400 * ($1 - g) / $1) * interval '1 second' as finished_at,
+               jsonb_build_object('n', g, 'orderId', md5(g::text), 'customer', 'customer-' || (g % 977),
+                                  'lines', jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (g % 311),
+                                  'qty', 1 + g % 5)), 'note', repeat('x', 60)) as payload,
+               case when g % 20 between 16 and 18 then jsonb_build_object('name', 'Error',
+                 'message', 'upstream returned 503 for order ' || g, 'attempt', 25,
+                 'stack', 'Error: upstream returned 503' || repeat(E'\\n    at handler (app.js:1:1)', 8))
+               end as error
+      ) s`,
+      [shape.rows, days],
+    );
+    await c.query(`vacuum analyze jobs.jobs`);
+  });
+  return (Date.now() - started) / 1000;
+}
+
+/**
+ * graphile-worker deletes a job when it completes, so its history is its permanently failed jobs
+ * (`attempts = max_attempts`, kept until someone deletes them): `rows` of those in
+ * `graphile_worker._private_jobs`, with the same payload size and an error text of about the same size,
+ * then `vacuum analyze`. Its migrations must have run (`task` is the bench's task identifier).
+ */
+export async function fillGraphileHistory(
+  url: string,
+  shape: HistoryShape,
+  task: string,
+): Promise<number> {
+  const days = shape.days ?? 14;
+  const started = Date.now();
+  await withClient(url, async (c) => {
+    await c.query(`set synchronous_commit = off`);
+    await c.query(
+      `insert into graphile_worker._private_tasks (identifier) values ($1) on conflict do nothing`,
+      [task],
+    );
+    await c.query(
+      `
+      insert into graphile_worker._private_jobs (task_id, payload, run_at, attempts, max_attempts,
+                                                 last_error, created_at, updated_at)
+      select t.id, s.payload, s.at, 25, 25,
+             'Error: upstream returned 503 for order ' || g || repeat(E'\\n    at handler (app.js:1:1)', 8),
+             s.at - interval '2 seconds', s.at
+      from graphile_worker._private_tasks t, generate_series(1, $1::bigint) g
+      cross join lateral (
+        select now() - ($2::float8 * 86400 * ($1 - g) / $1) * interval '1 second' as at,
+               json_build_object('n', g, 'orderId', md5(g::text), 'customer', 'customer-' || (g % 977),
+                                 'lines', json_build_array(json_build_object('sku', 'SKU-' || (g % 311),
+                                 'qty', 1 + g % 5)), 'note', repeat('x', 60)) as payload
+      ) s
+      where t.identifier = $3`,
+      [shape.rows, days, task],
+    );
+    await c.query(`vacuum analyze graphile_worker._private_jobs`);
+  });
+  return (Date.now() - started) / 1000;
+}
+
+/** Size of a database on disk, bytes. */
+export async function databaseBytes(database: string): Promise<number> {
+  return withAdmin(async (c) => {
+    const { rows } = await c.query<{ n: string }>('select pg_database_size($1)::text as n', [
+      database,
+    ]);
+    return Number(rows[0].n);
+  });
+}

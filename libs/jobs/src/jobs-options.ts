@@ -76,7 +76,11 @@ export const DEFAULT_RETENTION: Required<RetentionOptions> = {
   failedMs: 2_592_000_000,
   cancelledMs: 86_400_000,
   intervalMs: 600_000,
+  batchSize: 5_000,
 };
+
+/** The largest `retention.batchSize`: a bigger batch holds more row locks and WAL in one transaction. */
+export const RETENTION_BATCH_MAX = 100_000;
 
 /**
  * Size caps of stored results and error texts (issue 13, finding 13): `values/`'s `RESULT_MAX_BYTES` and
@@ -251,6 +255,10 @@ function validate(o: ResolvedJobsOptions): void {
       check(`retention.${key}`, checkDelayMs(o.retention[key]));
     }
     check('retention.intervalMs', checkTimerMs(o.retention.intervalMs));
+    check(
+      'retention.batchSize',
+      checkInt4(o.retention.batchSize, { min: 1, max: RETENTION_BATCH_MAX }),
+    );
   }
 }
 

@@ -104,6 +104,12 @@ export interface RetentionOptions {
   cancelledMs?: number;
   /** How often the worker sweeps. Default `600_000` (10 minutes). */
   intervalMs?: number;
+  /**
+   * Rows the sweep deletes per statement (1 to 100,000): each batch is its own short transaction, so a
+   * sweep of millions of rows never holds many row locks or one long transaction, and claims, which read
+   * only unfinished rows, never wait for it. Default `5_000`.
+   */
+  batchSize?: number;
 }
 
 /** Recurring schedules (`@Recurring` and config-declared ones). Needs `ScheduleModule.forRoot()` in the app. */

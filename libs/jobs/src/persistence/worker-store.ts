@@ -1,5 +1,20 @@
 import type { JobAttempt } from './job-attempt';
 import type { PausedLists } from './pause-store';
+import type { PurgeBatch } from './sql/operations.sql';
+
+export type { PurgeBatch };
+
+/** One batch of the retention sweep (`WorkerStore.purgeFinished`). */
+export interface PurgeRequest {
+  /** The finished state whose rows go. */
+  state: 'completed' | 'failed' | 'cancelled';
+  /** Only rows finished longer ago than this. */
+  olderThanMs: number;
+  /** Most rows to delete. */
+  limit: number;
+  /** Only rows finished at or after this `finished_at` (the previous batch's `last`); null: no bound. */
+  after: string | null;
+}
 
 /** What `WorkerStore.claim` is asked for. */
 export interface ClaimRequest {
@@ -108,10 +123,10 @@ export interface WorkerStore {
   forgetSilentWorkers(silentForMs: number, lockTimeoutMs: number): Promise<void>;
   /** Removes this worker's row, waiting at most `lockTimeoutMs` for a lock. */
   deleteWorker(id: string, lockTimeoutMs: number): Promise<void>;
-  /** Deletes up to `limit` jobs in `states` finished more than `olderThanMs` ago; resolves with how many. */
-  purgeFinished(request: {
-    states: readonly string[];
-    olderThanMs: number;
-    limit: number;
-  }): Promise<number>;
+  /**
+   * Deletes up to `limit` jobs in the finished `state` that finished more than `olderThanMs` ago and not
+   * before `after` (the `last` of the previous batch, null for the first), oldest first; resolves with
+   * how many and the newest `finished_at` deleted (text, exact), which the next batch starts from.
+   */
+  purgeFinished(request: PurgeRequest): Promise<PurgeBatch>;
 }

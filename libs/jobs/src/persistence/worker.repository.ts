@@ -22,6 +22,8 @@ import type {
   Completion,
   FailedAttempt,
   LaneCursor,
+  PurgeBatch,
+  PurgeRequest,
   StartMarks,
   WorkerRow,
   WorkerStore,
@@ -88,7 +90,7 @@ export class WorkerRepository implements WorkerStore {
       heartbeat: heartbeatSql(schema),
       markStarted: markStartedSql(schema),
       rescue: rescueSql(schema),
-      purge: `${purgeSql(schema)} returning j.id`,
+      purge: purgeSql(schema),
     };
   }
 
@@ -199,14 +201,11 @@ export class WorkerRepository implements WorkerStore {
     await this.underLockTimeout(lockTimeoutMs, deleteWorkerSql(this.schema), [id]);
   }
 
-  /** `$1` states, `$2` age in ms, `$3` batch size. */
-  async purgeFinished(request: {
-    states: readonly string[];
-    olderThanMs: number;
-    limit: number;
-  }): Promise<number> {
-    const { states, olderThanMs, limit } = request;
-    return (await this.run('purge', [states, olderThanMs, limit])).length;
+  /** `$1` state, `$2` age in ms, `$3` batch size, `$4` the previous batch's newest `finished_at`. */
+  async purgeFinished(request: PurgeRequest): Promise<PurgeBatch> {
+    const { state, olderThanMs, limit, after } = request;
+    const [batch] = await this.run<PurgeBatch>('purge', [state, olderThanMs, limit, after]);
+    return batch;
   }
 
   private run<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {

@@ -3,13 +3,16 @@ import type { RetentionOptions } from '../interfaces';
 import type { WorkerStore } from '../persistence/worker-store';
 import { toSafeError } from './error-record';
 
-/** Rows deleted per statement: a sweep never holds many row locks or bloats one transaction. */
-export const PURGE_BATCH = 5_000;
-
 /**
  * The retention sweep: on its interval, deletes finished jobs past their retention, state by state, in
- * bounded batches (stopping between batches when the worker stops). One sweep at a time. (The scheduler
- * purges its own tick records.)
+ * batches of `retention.batchSize` rows (stopping between batches when the worker stops). One sweep at a
+ * time. (The scheduler purges its own tick records.)
+ *
+ * Each batch is one statement in a transaction of its own (`sql/operations.sql.ts`, `purgeSql`): it locks
+ * at most a batch of finished rows, for as long as that statement runs, and then gives its connection back
+ * to the worker's pool before the next batch. Claims and completions read and write only unfinished rows,
+ * so they never wait for a sweep, however many millions of rows it has to delete (measured with the
+ * `--history` bench, see the README's Performance section).
  */
 export class Maintenance {
   private timer: NodeJS.Timeout | undefined;
@@ -50,12 +53,17 @@ export class Maintenance {
     let total = 0;
     try {
       for (const [state, olderThanMs] of rules) {
-        for (let deleted = PURGE_BATCH; deleted === PURGE_BATCH && !this.stopped;) {
-          deleted = await this.store.purgeFinished({
-            states: [state],
+        // Each batch starts at the newest `finished_at` of the one before (see `purgeSql`).
+        let after: string | null = null;
+        for (let deleted = r.batchSize; deleted === r.batchSize && !this.stopped;) {
+          const batch = await this.store.purgeFinished({
+            state,
             olderThanMs,
-            limit: PURGE_BATCH,
+            limit: r.batchSize,
+            after,
           });
+          deleted = batch.deleted;
+          after = batch.last;
           total += deleted;
         }
       }

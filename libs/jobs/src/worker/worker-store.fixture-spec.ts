@@ -3,6 +3,8 @@ import type {
   ClaimRequest,
   Completion,
   FailedAttempt,
+  PurgeBatch,
+  PurgeRequest,
   StartMarks,
   WorkerRow,
   WorkerStore,
@@ -164,12 +166,8 @@ export class FakeWorkerStore implements WorkerStore {
     return this.call('deleteWorker', [id, lockTimeoutMs], async () => undefined);
   }
 
-  purgeFinished(request: {
-    states: readonly string[];
-    olderThanMs: number;
-    limit: number;
-  }): Promise<number> {
-    return this.call('purgeFinished', [request], async () => 0);
+  purgeFinished(request: PurgeRequest): Promise<PurgeBatch> {
+    return this.call('purgeFinished', [request], async () => ({ deleted: 0, last: null }));
   }
 
   private applyMarks(marks: StartMarks | undefined, workerId: string): number {

@@ -7,6 +7,7 @@ import { pausedTableMigration } from './paused-table.migration';
 import { observabilityColumnsMigration } from './observability-columns.migration';
 import { startMarksMigration } from './start-marks.migration';
 import { parentJobMigration } from './parent-job.migration';
+import { dropUnstartedRescuedIndexMigration } from './drop-unstarted-rescued-index.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -22,6 +23,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     observabilityColumnsMigration(schema),
     startMarksMigration(schema),
     parentJobMigration(schema),
+    dropUnstartedRescuedIndexMigration(schema),
   ];
 }
 

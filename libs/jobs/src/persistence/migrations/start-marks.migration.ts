@@ -12,8 +12,11 @@ import { suffix } from './create-jobs-tables.migration';
  *   returned this way once has its start recorded before it performs from then on, and one returned
  *   `UNSTARTED_RESCUE_LIMIT` times fails, so nothing can loop forever.
  *
- * The partial index holds only unfinished jobs that were returned unstarted (almost always none): the
- * worker looks its claimed ids up in it after each claim, for nearly nothing.
+ * It first also built a partial index, `jobs_unstarted_rescued_idx`, for a look-up the worker no longer
+ * makes (every claim returns `unstarted_rescues`); DropUnstartedRescuedIndex drops it where it was built,
+ * and this migration no longer builds it: with `runMigrations: true` every `up` runs again at each
+ * startup, and building an index only to drop it would scan the whole table (under a write lock) at
+ * every start.
  *
  * `add column` with a constant default does not rewrite the table (PostgreSQL 11+). Idempotent like every
  * migration here.
@@ -28,9 +31,6 @@ export function startMarksMigration(schema: string): new () => MigrationInterfac
       await q.query(
         `alter table ${s}.jobs add column if not exists unstarted_rescues integer not null default 0`,
       );
-      await q.query(`
-        create index if not exists jobs_unstarted_rescued_idx on ${s}.jobs (id)
-        where unstarted_rescues > 0 and state in ('available', 'running')`);
     }
 
     async down(q: QueryRunner): Promise<void> {

@@ -71,28 +71,57 @@ export function listFailedSql(schema: string): string {
 }
 
 /**
- * Delete up to `$3` finished jobs of the given states that finished before now() - `$2` ms. Batched so a
- * large purge never holds many row locks or bloats one transaction; the caller loops until it deletes
- * fewer than the batch. `skip locked` leaves rows another purger is deleting to it. With `byAccount`
- * (the operation, not the worker's retention sweep) only the account `$4`'s rows, or all when it is null.
+ * Delete up to `$3` jobs in the finished state `$1` that finished before now() - `$2` ms and not before
+ * `$4` (a `timestamptz` as text, null for no bound), oldest first; one row back: how many went and the
+ * newest `finished_at` among them, as text (exact to the microsecond, unlike a JavaScript Date).
+ *
+ * Why this shape (issue 16, measured on 1,000,000 and 10,000,000 finished rows):
+ * - It walks `jobs_finished_idx` (state, finished_at) in order and stops after the batch. The explicit
+ *   `state in (…finished states)` is the index's predicate: without it a generic plan (`state = $1`)
+ *   cannot prove the partial index applies and sorts a sequential scan of the table instead.
+ * - The caller passes the previous batch's newest `finished_at` back as `$4` (keyset), so each batch
+ *   starts where the last one stopped instead of reading past every row deleted so far. Without it each
+ *   batch re-reads the dead rows (and index entries) of all batches before it until VACUUM removes them:
+ *   a sweep of 740,000 rows slowed from 40 ms to 300 ms a batch (24,000 rows/s), where the keyset keeps
+ *   14 ms a batch (320,000 rows/s). `>=` keeps rows that share the boundary's timestamp; a row skipped
+ *   because it was locked is left to the next sweep, which starts from no bound again.
+ * - Batched so a large purge never holds many row locks or bloats one transaction; `skip locked` leaves
+ *   rows another purger is deleting to it. Finished rows are never locked by a claim, a heartbeat or a
+ *   completion, so none of those waits for a batch.
+ * With `byAccount` (the operation, not the worker's retention sweep) only the account `$5`'s rows, or
+ * all when it is null.
  */
 export function purgeSql(schema: string, byAccount = false): string {
   return `
-    with doomed as (
-      select id from "${schema}".jobs
-      where state = any($1::text[]) and finished_at < now() - $2 * interval '1 millisecond'
-        ${byAccount ? `and ${accountMatch(4)}` : ''}
-      limit $3
-      for update skip locked
+    with gone as (
+      delete from "${schema}".jobs j
+      where j.id = any(array(
+        select id from "${schema}".jobs
+        where state = $1 and state in ('completed', 'failed', 'cancelled')
+          and finished_at < now() - $2 * interval '1 millisecond'
+          and finished_at >= coalesce($4::timestamptz, '-infinity')
+          ${byAccount ? `and ${accountMatch(5)}` : ''}
+        order by finished_at
+        limit $3
+        for update skip locked
+      ))
+      returning j.finished_at
     )
-    delete from "${schema}".jobs j using doomed where j.id = doomed.id`;
+    select count(*)::int as deleted, max(finished_at)::text as last from gone`;
+}
+
+/** What one batch of `purgeSql` deleted: how many rows, and the newest `finished_at` among them. */
+export interface PurgeBatch {
+  deleted: number;
+  /** The next batch's `$4`; null when nothing was deleted. */
+  last: string | null;
 }
 
 const PURGE_BATCH = 5_000;
 
 /**
- * Runs `purgeSql` (scoped to `account`, null for every account) batch after batch until nothing is left
- * to delete; returns how many rows went.
+ * Runs `purgeSql` (scoped to `account`, null for every account) state by state, batch after batch, each
+ * starting where the previous one stopped, until a batch comes back short; returns how many rows went.
  */
 export async function purgeFinished(
   query: (text: string, values: unknown[]) => Promise<unknown[]>,
@@ -102,12 +131,19 @@ export async function purgeFinished(
   account: string | null,
 ): Promise<number> {
   let total = 0;
-  const text = `${purgeSql(schema, true)} returning j.id`;
-  for (;;) {
-    const rows = await query(text, [states, olderThanMs, PURGE_BATCH, account]);
-    total += rows.length;
-    if (rows.length < PURGE_BATCH) return total;
+  const text = purgeSql(schema, true);
+  for (const state of states) {
+    let after: string | null = null;
+    for (;;) {
+      const [batch] = (await query(text, [state, olderThanMs, PURGE_BATCH, after, account])) as [
+        PurgeBatch,
+      ];
+      total += batch.deleted;
+      if (batch.deleted < PURGE_BATCH) break;
+      after = batch.last;
+    }
   }
+  return total;
 }
 
 /**
