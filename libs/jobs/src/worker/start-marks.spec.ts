@@ -4,6 +4,7 @@ import { DatabaseBackoff } from './database-backoff';
 import { JobExecutor } from './job-executor';
 import type { JobTransition } from './job-transition';
 import { LeaseKeeper } from './lease-keeper';
+import { StartMarkBook } from './start-marks';
 import { attemptOf, FakeWorkerStore, memoryLogger } from './worker-store.fixture-spec';
 
 const W = 'w1';
@@ -135,5 +136,24 @@ describe('LeaseKeeper.mayHaveLostLeases (when claims are checked for stale copie
     } finally {
       clock.mockRestore();
     }
+  });
+});
+
+describe('StartMarkBook', () => {
+  it('holds the notes of running jobs only, however many jobs a drain starts between heartbeats', () => {
+    const running = new Set<JobAttempt>();
+    const book = new StartMarkBook((job) => running.has(job));
+    const stillRunning: JobAttempt[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const job = attemptOf(String(i));
+      book.note(job);
+      if (i % 10_000 === 0) {
+        running.add(job); // one job in 10,000 is still running at the heartbeat
+        stillRunning.push(job);
+      }
+    }
+    // Without pruning the book would hold all 50,000 attempts (and their payloads) until the heartbeat.
+    expect(book.size).toBeLessThan(2_048);
+    expect(book.take()?.ids).toEqual(stillRunning.map((job) => job.id));
   });
 });
