@@ -136,14 +136,18 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   /**
-   * Runs `fn` in a transaction on one connection of the queue's pool: committed when `fn` resolves, rolled
+   * Runs `fn` in a transaction on one connection of the queue's pool (the worker's with `worker: true`):
+   * committed when `fn` resolves, rolled
    * back when it throws (and the error rethrown). `fn` gets that connection's `query`; statements on it run
    * in order, and `fn` may do other work while one is in flight. A connection that fails is discarded.
    * Not TypeORM's `DataSource.transaction`: its `query` reaches the socket only some microtasks later, so
    * synchronous work started right after it would run before the statement is even sent.
    */
-  async transaction<T>(fn: (query: TransactionQuery) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  async transaction<T>(
+    fn: (query: TransactionQuery) => Promise<T>,
+    options: { worker?: boolean } = {},
+  ): Promise<T> {
+    const client = await (options.worker ? this.workerPool : this.pool).connect();
     // Set when the connection must not be reused: `begin`, `commit` or `rollback` failed (a restart, a
     // terminated backend). An error of `fn` itself, rolled back, leaves the connection fine.
     let discard: Error | undefined;

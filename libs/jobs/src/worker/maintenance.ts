@@ -59,6 +59,10 @@ export class Maintenance {
           total += deleted;
         }
       }
+      // Rate windows that ended (one row per rate key; only written while rate limits are used).
+      for (let deleted = PURGE_BATCH; deleted === PURGE_BATCH && !this.stopped;) {
+        deleted = await this.store.pruneRateWindows(PURGE_BATCH);
+      }
     } catch (error) {
       this.logger.warn(`Retention sweep failed: ${toSafeError(error).message}`);
     }

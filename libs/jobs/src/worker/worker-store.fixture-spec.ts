@@ -164,6 +164,10 @@ export class FakeWorkerStore implements WorkerStore {
     return this.call('deleteWorker', [id, lockTimeoutMs], async () => undefined);
   }
 
+  pruneRateWindows(limit: number): Promise<number> {
+    return this.call('pruneRateWindows', [limit], async () => 0);
+  }
+
   purgeFinished(request: {
     states: readonly string[];
     olderThanMs: number;
