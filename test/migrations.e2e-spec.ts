@@ -28,6 +28,7 @@ const ALL = [
   'PausedTable1796139000000',
   'ObservabilityColumns1796142600000',
   'StartMarks1796146200000',
+  'FlowLimits1796150000000',
 ];
 
 @Injectable()
@@ -104,6 +105,7 @@ describe('migration names', () => {
       'PausedTableMyJobs1796139000000',
       'ObservabilityColumnsMyJobs1796142600000',
       'StartMarksMyJobs1796146200000',
+      'FlowLimitsMyJobs1796150000000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -115,6 +117,7 @@ describe('migration names', () => {
         '1796139000000',
         '1796142600000',
         '1796146200000',
+        '1796150000000',
       ]),
     );
   });
@@ -141,6 +144,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
     expect(await schemaExists(db.url, 'jobs')).toBe(true);
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -155,9 +159,12 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_finished_idx',
       'jobs_history_account_idx',
       'jobs_history_name_idx',
+      'jobs_limited_claim_idx',
+      'jobs_limited_running_idx',
       'jobs_locked_until_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
+      'jobs_unlimited_claim_idx',
       'jobs_unstarted_rescued_idx',
     ]);
     // The claim index covers only runnable rows, in claim order.
@@ -219,6 +226,36 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it('undoing FlowLimits drops its columns, its indexes and the flow_windows table', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 7));
+    const indexes = await indexesOf(db.url, 'jobs');
+    for (const index of [
+      'jobs_limited_claim_idx',
+      'jobs_unlimited_claim_idx',
+      'jobs_limited_running_idx',
+    ]) {
+      expect(indexes.has(index)).toBe(false);
+    }
+    expect(await tablesOf(db.url, 'jobs')).not.toContain('flow_windows');
+    const columns = await withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `select column_name as name from information_schema.columns
+         where table_schema = 'jobs' and table_name = 'jobs'`,
+      );
+      return rows.map((r) => r.name);
+    });
+    for (const column of [
+      'concurrency_key',
+      'concurrency_limit',
+      'rate_key',
+      'rate_limit',
+      'rate_period_ms',
+    ]) {
+      expect(columns).not.toContain(column);
+    }
   });
 
   it('undoing StartMarks drops its columns and its index', async () => {
@@ -319,6 +356,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     const applied = await dataSource!.runMigrations();
     expect(applied).toHaveLength(ALL.length);
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -364,15 +402,19 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'ObservabilityColumnsBillingJobs1796142600000',
         'StartMarks1796146200000',
         'StartMarksBillingJobs1796146200000',
+        'FlowLimits1796150000000',
+        'FlowLimitsBillingJobs1796150000000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
       'workers',
     ]);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -410,6 +452,7 @@ describe('runMigrations: true at startup', () => {
     expect(started.filter((r) => r.status === 'rejected')).toEqual([]);
 
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
