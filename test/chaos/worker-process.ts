@@ -3,7 +3,8 @@
  * with TypeORM, CLS and the jobs module performing the jobs of ./chaos-jobs.
  *
  * Environment: `CHAOS_DATABASE_URL` (required); `CHAOS_PROFILE=crash` runs the crash suite's jobs and
- * worker settings (./crash-jobs) instead of the chaos ones. The test ran the migrations and created the bookkeeping
+ * worker settings (./crash-jobs) instead of the chaos ones, `CHAOS_PROFILE=limits` the limits crash
+ * suite's (./limit-jobs). The test ran the migrations and created the bookkeeping
  * tables. Prints `ready` on a line of its own once the worker has started; exits 0 after a graceful
  * SIGTERM/SIGINT. When spawned with an IPC channel it stops (gracefully, then hard) as soon as that channel
  * closes, so a test runner that dies never leaves workers behind.
@@ -21,8 +22,10 @@ import {
   ChaosPoisonJob,
 } from './chaos-jobs';
 import { CRASH_JOBS, CRASH_WORKER } from './crash-jobs';
+import { LIMIT_WORKER, LimitChaosJob } from './limit-jobs';
 
 const crash = process.env.CHAOS_PROFILE === 'crash';
+const limits = process.env.CHAOS_PROFILE === 'limits';
 
 @Module({
   imports: [
@@ -42,10 +45,10 @@ const crash = process.env.CHAOS_PROFILE === 'crash';
     JobsModule.forRoot({
       runMigrations: false, // the test ran them; restarting workers must not race on them
       retention: false,
-      worker: crash ? CRASH_WORKER : CHAOS_WORKER,
+      worker: crash ? CRASH_WORKER : limits ? LIMIT_WORKER : CHAOS_WORKER,
     }),
   ],
-  providers: crash ? CRASH_JOBS : [ChaosEffectJob, ChaosPoisonJob],
+  providers: crash ? CRASH_JOBS : limits ? [LimitChaosJob] : [ChaosEffectJob, ChaosPoisonJob],
 })
 export class ChaosWorkerModule {}
 
