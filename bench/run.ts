@@ -15,6 +15,8 @@
  *   --out <dir>       results directory (default bench/results)
  *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
  *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
+ *   --scenarios limits only the concurrency-limit scenarios (limits.ts): their table to stdout and
+ *                     bench/results/<date>-limits.md/.json
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { findPgbench, measureCeiling } from './ceiling';
 import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
 import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
+import { LimitsResult, measureAccountLimit, measureBehindBacklog, renderLimits } from './limits';
 import {
   addSample,
   BenchConfigSummary,
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
   const phase: PhaseConfig = { ...config, tag };
   installCleanup(tag);
   if (cli.scenarios?.includes('noisy')) return runNoisy(cli, tag);
+  if (cli.scenarios?.includes('limits')) return runLimits(cli, tag);
 
   const startedAt = new Date();
   log(
@@ -304,6 +308,29 @@ async function runNoisy(cli: Cli, tag: string): Promise<void> {
     cli.outDir,
     `${localDate(new Date())}-noisy${cli.config.large ? '-large' : ''}`,
   );
+  writeFileSync(`${base}.md`, `${markdown}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
+  process.stdout.write(`${markdown}\n`);
+}
+
+/** `--scenarios limits`: the concurrency-limit scenarios alone (see limits.ts). */
+async function runLimits(cli: Cli, tag: string): Promise<void> {
+  const rows: LimitsResult[] = [];
+  try {
+    for (const limit of [2, undefined]) {
+      rows.push(await measureAccountLimit(tag, limit));
+      log(`limits: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+    for (const backlog of [true, false]) {
+      rows.push(await measureBehindBacklog(tag, backlog));
+      log(`limits: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+  } finally {
+    await cleanup(tag);
+  }
+  const markdown = renderLimits(rows);
+  mkdirSync(cli.outDir, { recursive: true });
+  const base = join(cli.outDir, `${localDate(new Date())}-limits`);
   writeFileSync(`${base}.md`, `${markdown}\n`);
   writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
