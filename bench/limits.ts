@@ -287,9 +287,12 @@ class LimitsChild {
       else if (m.type === 'stopped') this.runs = m.runs;
       else this.failure = new Error(`limits worker: ${m.message}`);
     });
-    this.child.once('exit', (code) => {
-      if (!this.runs) this.failure ??= new Error(`limits worker exited with code ${code}`);
-    });
+    // Its last message may be handled after its exit: give it a moment before calling the exit a failure.
+    this.child.once('exit', (code) =>
+      setTimeout(() => {
+        if (!this.runs) this.failure ??= new Error(`limits worker exited with code ${code}`);
+      }, 500),
+    );
   }
 
   send(message: ToChild): void {
@@ -330,8 +333,8 @@ async function child(): Promise<void> {
     else {
       clearInterval(progress);
       void app.close().then(() => {
-        send({ type: 'stopped', runs });
-        process.disconnect();
+        // Disconnect once the report is on its way: an exit right after `send` can drop it.
+        process.send?.({ type: 'stopped', runs } satisfies ToParent, () => process.disconnect());
       });
     }
   });

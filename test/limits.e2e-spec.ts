@@ -209,6 +209,31 @@ describe('concurrency and rate limits across workers', () => {
     expect(await attempts('limits.tenant')).toEqual([1]);
   }, 60_000);
 
+  it('with fair claiming on, holds the limits and still runs the jobs without one', async () => {
+    const jobs = await workers(2, {
+      worker: { fairness: 'account' },
+      flow: { accountConcurrency: 1 },
+    });
+    await jobs.performAllLater(
+      TenantJob,
+      ['acme', 'globex'].flatMap((accountId) =>
+        Array.from({ length: 10 }, (_, n) => ({ payload: { key: '', n }, accountId })),
+      ),
+    );
+    await jobs.performAllLater(
+      UnlimitedJob,
+      Array.from({ length: 20 }, (_, n) => ({ payload: { key: '', n } })),
+    );
+    await waitFor(
+      async () =>
+        (await states('limits.tenant')).completed === 20 &&
+        (await states('limits.unlimited')).completed === 20,
+      { message: 'both kinds of jobs to complete', timeoutMs: 20_000 },
+    );
+    expect(maxRunning.get('account:acme')).toBe(1);
+    expect(maxRunning.get('account:globex')).toBe(1);
+  }, 30_000);
+
   it('frees the slot of a worker that died when its lease expires, before any rescue', async () => {
     // Rescues every 30 s (the default): the slot must come back through the lease alone.
     const jobs = await workers(2);

@@ -28,13 +28,16 @@ export interface ClaimRequest {
 
 /**
  * Where a worker's next limited claim starts: the (concurrency key, rate key) pair its previous one
- * ended with (`''` for none), and which kind of job the next claim serves first (it alternates, so
- * neither limited nor unlimited jobs can take every claim). Held by the worker, moved by the claim.
+ * ended with (`''` for none), which kind of job the next claim serves first (it alternates, so neither
+ * limited nor unlimited jobs can take every claim), and when to leave the limited claim out. Held by the worker, moved by
+ * the claim.
  */
 export interface LimitCursor {
   concurrencyKey: string;
   rateKey: string;
   limitedFirst: boolean;
+  /** `Date.now()` before which claims skip the limited claim (it just found nothing it could take). */
+  idleUntil: number;
 }
 
 /**

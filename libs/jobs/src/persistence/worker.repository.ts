@@ -86,6 +86,13 @@ type UsageRow = { space: number; key: string; used: number; at: string };
 /** A fair claim's row: the first one also names the last lane visited, `[queue, account]`. */
 type FairClaimRow = JobAttempt & QueryResultRow & { fairCursor: [string, string] | null };
 
+/**
+ * How long claims leave the limited claim out after one that took nothing: at most this much later than
+ * otherwise does a limited job start once a slot frees on another worker (within the poll interval
+ * anyway, which bounds it when claims come back short).
+ */
+const LIMITED_IDLE_MS = 50;
+
 const NO_MARKS: StartMarks = Object.freeze({ ids: [], attempts: [] }) as StartMarks;
 
 /**
@@ -159,16 +166,32 @@ export class WorkerRepository implements WorkerStore {
    * either kind cannot take every claim (priority holds within each kind, not between them).
    */
   private async claimBoth(request: ClaimRequest, cursor: LimitCursor): Promise<JobAttempt[]> {
+    // The limited claim just found nothing to take (every key full, or no limited job): while the
+    // unlimited jobs fill the claims, leave it out for a moment, so they do not pay its round trips
+    // every time. A claim the unlimited jobs do not fill tries it at once (an idle worker never waits).
+    if (Date.now() < cursor.idleUntil) {
+      const unlimited = await this.plainClaim(request, 'Unlimited');
+      if (unlimited.length === request.limit) return unlimited;
+      const more = await this.limitedClaim(request, cursor, request.limit - unlimited.length);
+      return more.length === 0 ? unlimited : unlimited.concat(more);
+    }
     const limitedFirst = cursor.limitedFirst;
     cursor.limitedFirst = !limitedFirst;
+    const limited = async (room: number) => {
+      const jobs = await this.limitedClaim(request, cursor, room);
+      if (jobs.length === 0) cursor.idleUntil = Date.now() + LIMITED_IDLE_MS;
+      return jobs;
+    };
     const first = limitedFirst
-      ? await this.limitedClaim(request, cursor, request.limit)
+      ? await limited(request.limit)
       : await this.plainClaim(request, 'Unlimited');
     const room = request.limit - first.length;
     if (room <= 0) return first;
     const second = limitedFirst
       ? await this.plainClaim({ ...request, limit: room }, 'Unlimited')
-      : await this.limitedClaim(request, cursor, room);
+      : await limited(room);
+    // Only a worker kept busy by unlimited jobs skips limited claims (see above).
+    if (first.length + second.length < request.limit) cursor.idleUntil = 0;
     return second.length === 0 ? first : first.concat(second);
   }
 

@@ -64,7 +64,12 @@ export class FetchLoop {
   ) {
     this.fair = options.fairness === 'account' ? { queue: '', account: '' } : undefined;
     this.limited = options.limited
-      ? { concurrencyKey: '', rateKey: '', limitedFirst: true }
+      ? {
+          concurrencyKey: '',
+          rateKey: '',
+          limitedFirst: true,
+          idleUntil: 0,
+        }
       : undefined;
   }
 
