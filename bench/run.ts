@@ -25,6 +25,8 @@
  *   --history <rows>  only the big-history scenario (big-tables.ts): enqueue and drain on an empty table
  *                     and on one holding <rows> finished jobs, then (ours) the retention sweep under a
  *                     drain, to bench/results/<date>-history.md/.json
+ *   --scenarios limits only the concurrency-limit scenarios (limits.ts): their table to stdout and
+ *                     bench/results/<date>-limits.md/.json
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './pha
 import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
 import { DashboardListResult, measureDashboardList, renderDashboardList } from './dashboard-list';
 import { measureHistory, measureHuge, renderHistory, renderHuge } from './big-tables';
+import { LimitsResult, measureAccountLimit, measureBehindBacklog, renderLimits } from './limits';
 import {
   addSample,
   BenchConfigSummary,
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
   if (cli.scenarios?.includes('noisy')) return runNoisy(cli, tag);
   if (cli.scenarios?.includes('dashboard')) return runDashboardList(cli, tag);
   if (cli.huge || cli.history !== undefined) return runBigTables(cli, phase);
+  if (cli.scenarios?.includes('limits')) return runLimits(cli, tag);
 
   const startedAt = new Date();
   log(
@@ -403,4 +407,27 @@ async function runBigTables(cli: Cli, phase: PhaseConfig): Promise<void> {
   } finally {
     await cleanup(phase.tag);
   }
+}
+
+/** `--scenarios limits`: the concurrency-limit scenarios alone (see limits.ts). */
+async function runLimits(cli: Cli, tag: string): Promise<void> {
+  const rows: LimitsResult[] = [];
+  try {
+    for (const limit of [2, undefined]) {
+      rows.push(await measureAccountLimit(tag, limit));
+      log(`limits: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+    for (const backlog of [true, false]) {
+      rows.push(await measureBehindBacklog(tag, backlog));
+      log(`limits: ${JSON.stringify(rows[rows.length - 1])}`);
+    }
+  } finally {
+    await cleanup(tag);
+  }
+  const markdown = renderLimits(rows);
+  mkdirSync(cli.outDir, { recursive: true });
+  const base = join(cli.outDir, `${localDate(new Date())}-limits`);
+  writeFileSync(`${base}.md`, `${markdown}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
+  process.stdout.write(`${markdown}\n`);
 }

@@ -28,6 +28,7 @@ const ALL = [
   'PausedTable1796139000000',
   'ObservabilityColumns1796142600000',
   'StartMarks1796146200000',
+  'FlowLimits1796150000000',
   'ParentJob1796153600000',
   'DropUnstartedRescuedIndex1796160800000',
 ];
@@ -106,6 +107,7 @@ describe('migration names', () => {
       'PausedTableMyJobs1796139000000',
       'ObservabilityColumnsMyJobs1796142600000',
       'StartMarksMyJobs1796146200000',
+      'FlowLimitsMyJobs1796150000000',
       'ParentJobMyJobs1796153600000',
       'DropUnstartedRescuedIndexMyJobs1796160800000',
     ]);
@@ -119,6 +121,7 @@ describe('migration names', () => {
         '1796139000000',
         '1796142600000',
         '1796146200000',
+        '1796150000000',
         '1796153600000',
         '1796160800000',
       ]),
@@ -170,6 +173,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
     expect(await schemaExists(db.url, 'jobs')).toBe(true);
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -185,10 +189,13 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       'jobs_history_account_idx',
       'jobs_history_created_idx',
       'jobs_history_name_idx',
+      'jobs_limited_claim_idx',
+      'jobs_limited_running_idx',
       'jobs_locked_until_idx',
       'jobs_parent_idx',
       'jobs_pkey',
       'jobs_unique_key_idx',
+      'jobs_unlimited_claim_idx',
     ]);
     // Children by parent, newest first: only jobs that have a parent.
     expect(indexes.get('jobs_parent_idx')).toMatch(
@@ -257,7 +264,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
   it('undoing DropUnstartedRescuedIndex builds the index StartMarks made again', async () => {
     await dataSource!.undoLastMigration();
-    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 8));
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 9));
     expect((await indexesOf(db.url, 'jobs')).get('jobs_unstarted_rescued_idx')).toMatch(
       /^CREATE INDEX jobs_unstarted_rescued_idx ON jobs\.jobs USING btree \(id\) WHERE \(\(unstarted_rescues > 0\) AND/,
     );
@@ -265,7 +272,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
   it('undoing ParentJob drops its column and its two indexes', async () => {
     await dataSource!.undoLastMigration();
-    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 7));
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 8));
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_parent_idx')).toBe(false);
     expect(indexes.has('jobs_history_created_idx')).toBe(false);
@@ -277,6 +284,36 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       return rows.map((r) => r.name);
     });
     expect(columns).not.toContain('parent_id');
+  });
+
+  it('undoing FlowLimits drops its columns, its indexes and the flow_windows table', async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 7));
+    const indexes = await indexesOf(db.url, 'jobs');
+    for (const index of [
+      'jobs_limited_claim_idx',
+      'jobs_unlimited_claim_idx',
+      'jobs_limited_running_idx',
+    ]) {
+      expect(indexes.has(index)).toBe(false);
+    }
+    expect(await tablesOf(db.url, 'jobs')).not.toContain('flow_windows');
+    const columns = await withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `select column_name as name from information_schema.columns
+         where table_schema = 'jobs' and table_name = 'jobs'`,
+      );
+      return rows.map((r) => r.name);
+    });
+    for (const column of [
+      'concurrency_key',
+      'concurrency_limit',
+      'rate_key',
+      'rate_limit',
+      'rate_period_ms',
+    ]) {
+      expect(columns).not.toContain(column);
+    }
   });
 
   it('undoing StartMarks drops its columns and its index', async () => {
@@ -377,6 +414,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     const applied = await dataSource!.runMigrations();
     expect(applied).toHaveLength(ALL.length);
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -422,6 +460,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'ObservabilityColumnsBillingJobs1796142600000',
         'StartMarks1796146200000',
         'StartMarksBillingJobs1796146200000',
+        'FlowLimits1796150000000',
+        'FlowLimitsBillingJobs1796150000000',
         'ParentJob1796153600000',
         'ParentJobBillingJobs1796153600000',
         'DropUnstartedRescuedIndex1796160800000',
@@ -429,12 +469,14 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
       'workers',
     ]);
     expect(await tablesOf(db.url, 'billing_jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -472,6 +514,7 @@ describe('runMigrations: true at startup', () => {
     expect(started.filter((r) => r.status === 'rejected')).toEqual([]);
 
     expect(await tablesOf(db.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',

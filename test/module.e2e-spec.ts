@@ -326,6 +326,7 @@ describe('JobsModule on a named DataSource', () => {
     const job = await expectWorkingQueue(app, 'named');
 
     expect(await tablesOf(jobsDb.url, 'jobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',
@@ -681,6 +682,7 @@ describe("schema: 'myjobs'", () => {
       providers: [EchoJob],
     });
     expect(await tablesOf(db.url, 'myjobs')).toEqual([
+      'flow_windows',
       'jobs',
       'paused',
       'recurring_executions',

@@ -76,7 +76,13 @@ describe('startup checks of the jobs schema', () => {
   it('stops an app whose database never ran the migrations, saying to add jobsMigrations or set runMigrations: true', async () => {
     const error = await startupError(db.url);
     expect(error.problem).toBe('missing');
-    expect(error.items).toEqual(['jobs', 'workers', 'recurring_executions', 'paused']);
+    expect(error.items).toEqual([
+      'jobs',
+      'workers',
+      'recurring_executions',
+      'paused',
+      'flow_windows',
+    ]);
     expect(error.message).toContain('jobs.workers');
     expect(error.message).toContain('jobsMigrations');
     expect(error.message).toContain('runMigrations: true');
@@ -93,6 +99,7 @@ describe('startup checks of the jobs schema', () => {
       'PausedTable1796139000000',
       'ObservabilityColumns1796142600000',
       'StartMarks1796146200000',
+      'FlowLimits1796150000000',
       'ParentJob1796153600000',
       'DropUnstartedRescuedIndex1796160800000',
     ]);

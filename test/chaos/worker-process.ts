@@ -3,7 +3,8 @@
  * with TypeORM, CLS and the jobs module performing the jobs of ./chaos-jobs.
  *
  * Environment: `CHAOS_DATABASE_URL` (required); `CHAOS_PROFILE=crash` runs the crash suite's jobs and
- * worker settings (./crash-jobs) instead of the chaos ones; `CHAOS_POOLER=transaction` when the URL is a
+ * worker settings (./crash-jobs) instead of the chaos ones, `CHAOS_PROFILE=limits` the limits crash
+ * suite's (./limit-jobs); `CHAOS_POOLER=transaction` when the URL is a
  * PgBouncer's in transaction mode (test/pgbouncer.e2e-spec.ts), with `CHAOS_LISTEN_URL` a direct URL for
  * LISTEN (else the worker polls). The test ran the migrations and created the bookkeeping
  * tables. Prints `ready` on a line of its own once the worker has started; exits 0 after a graceful
@@ -23,8 +24,10 @@ import {
   ChaosPoisonJob,
 } from './chaos-jobs';
 import { CRASH_JOBS, CRASH_WORKER } from './crash-jobs';
+import { LIMIT_WORKER, LimitChaosJob } from './limit-jobs';
 
 const crash = process.env.CHAOS_PROFILE === 'crash';
+const limits = process.env.CHAOS_PROFILE === 'limits';
 
 @Module({
   imports: [
@@ -50,10 +53,10 @@ const crash = process.env.CHAOS_PROFILE === 'crash';
             ...(process.env.CHAOS_LISTEN_URL ? { listen: process.env.CHAOS_LISTEN_URL } : {}),
           }
         : {}),
-      worker: crash ? CRASH_WORKER : CHAOS_WORKER,
+      worker: crash ? CRASH_WORKER : limits ? LIMIT_WORKER : CHAOS_WORKER,
     }),
   ],
-  providers: crash ? CRASH_JOBS : [ChaosEffectJob, ChaosPoisonJob],
+  providers: crash ? CRASH_JOBS : limits ? [LimitChaosJob] : [ChaosEffectJob, ChaosPoisonJob],
 })
 export class ChaosWorkerModule {}
 

@@ -50,6 +50,16 @@ export type {
 } from './interfaces';
 export { JobFlowControl } from './queue/flow-control.service';
 export type { PausedEntry, PauseKind } from './interfaces';
+export type {
+  ConcurrencyLimit,
+  FlowKeyContext,
+  FlowKeyFunction,
+  FlowOptions,
+  JobRateLimit,
+  QueueFlowOptions,
+  QueueRateLimit,
+  RateLimit,
+} from './interfaces';
 
 // The worker
 export { JobWorker } from './worker/job-worker';

@@ -72,6 +72,7 @@ describe('resolveJobsOptions', () => {
       },
       logger: undefined,
       logLevel: 'log',
+      flow: { accountConcurrency: undefined, queues: new Map(), any: false },
     };
 
     it('fills in every default when called with no options', () => {
@@ -184,6 +185,7 @@ describe('resolveJobsOptions', () => {
       };
       expect(resolveJobsOptions(options)).toStrictEqual({
         ...options,
+        flow: { accountConcurrency: undefined, queues: new Map(), any: false },
         defaults: {
           ...options.defaults,
           backoff: { type: 'fixed', baseMs: 500, maxMs: 3_600_000, jitter: 0.1 },

@@ -11,6 +11,7 @@ import type {
   RetentionOptions,
 } from './interfaces';
 import type { BackoffOptions } from './interfaces/backoff.interface';
+import type { FlowOptions, QueueRateLimit } from './interfaces/flow-limits.interface';
 import {
   checkDelayMs,
   checkInt4,
@@ -54,6 +55,18 @@ export interface ResolvedJobsOptions {
   logger: LoggerService | undefined;
   logLevel: LogLevel;
   limits: Required<LimitsOptions>;
+  flow: ResolvedFlowOptions;
+}
+
+/** The `flow` option resolved: queues in a Map (a queue may be named `constructor`), `per` filled in. */
+export interface ResolvedFlowOptions {
+  accountConcurrency: number | undefined;
+  queues: ReadonlyMap<
+    string,
+    { accountConcurrency: number | undefined; rate: Required<QueueRateLimit> | undefined }
+  >;
+  /** Whether any limit is configured here (with `@Job` limits: whether the worker claims with limits). */
+  any: boolean;
 }
 
 /** Every default in one place; the README's option tables mirror this object. */
@@ -150,6 +163,7 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
     logger: options.logger,
     logLevel: options.logLevel ?? 'log',
     limits: { ...DEFAULT_LIMITS, ...definedOnly(options.limits) },
+    flow: resolveFlow(options.flow),
   };
   validate(resolved);
   validateObservability(resolved);
@@ -315,6 +329,54 @@ function check(option: string, problem: string | undefined): void {
 
 function fail(option: string, problem: string): never {
   throw new InvalidJobsOptionsError(option, problem);
+}
+
+/**
+ * The `flow` option, checked: limits that are PostgreSQL integers from 1, periods that are timers (1 ms
+ * to 2^31 − 1), queue names like `@Job({ queue })`'s, `per` one of its two words.
+ */
+function resolveFlow(flow: FlowOptions | undefined): ResolvedFlowOptions {
+  if (flow === undefined) return { accountConcurrency: undefined, queues: new Map(), any: false };
+  if (typeof flow !== 'object' || flow === null) fail('flow', 'must be an object.');
+  const { accountConcurrency } = flow;
+  if (accountConcurrency !== undefined) {
+    check('flow.accountConcurrency', checkPositiveInt4(accountConcurrency));
+  }
+  const queues = new Map<
+    string,
+    { accountConcurrency: number | undefined; rate: Required<QueueRateLimit> | undefined }
+  >();
+  const given = flow.queues ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    fail(
+      'flow.queues',
+      'must be an object keyed by queue name, e.g. { mailers: { rate: { … } } }.',
+    );
+  }
+  for (const [queue, q] of Object.entries(given)) {
+    const path = `flow.queues[${JSON.stringify(queue)}]`;
+    check(path, checkName(queue, 'queue'));
+    if (typeof q !== 'object' || q === null) fail(path, 'must be an object.');
+    if (q.accountConcurrency !== undefined) {
+      check(`${path}.accountConcurrency`, checkPositiveInt4(q.accountConcurrency));
+    }
+    let rate: Required<QueueRateLimit> | undefined;
+    if (q.rate !== undefined) {
+      if (typeof q.rate !== 'object' || q.rate === null) fail(`${path}.rate`, 'must be an object.');
+      check(`${path}.rate.limit`, checkPositiveInt4(q.rate.limit));
+      check(`${path}.rate.periodMs`, checkTimerMs(q.rate.periodMs));
+      const per = q.rate.per ?? 'queue';
+      if (per !== 'queue' && per !== 'account') {
+        fail(`${path}.rate.per`, `must be 'queue' or 'account', got ${JSON.stringify(per)}.`);
+      }
+      rate = { limit: q.rate.limit, periodMs: q.rate.periodMs, per };
+    }
+    queues.set(queue, { accountConcurrency: q.accountConcurrency, rate });
+  }
+  const any =
+    accountConcurrency !== undefined ||
+    [...queues.values()].some((q) => q.accountConcurrency !== undefined || q.rate !== undefined);
+  return { accountConcurrency, queues, any };
 }
 
 /** The `observability` option with its defaults (see `ObservabilityOptions`). */

@@ -3,9 +3,9 @@ import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { JobDefinitionError } from '../errors';
 import { JOB_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
-import type { JobHandler, JobOptions } from '../interfaces';
+import type { ConcurrencyLimit, JobHandler, JobOptions } from '../interfaces';
 import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../jobs-options';
-import type { JobDefinition } from './job-definition';
+import type { DefinedConcurrency, JobDefinition } from './job-definition';
 import { JobRegistry } from './job.registry';
 import { checkInt4, checkName, checkPositiveInt4, checkTimerMs, describeValue } from '../values';
 
@@ -82,6 +82,12 @@ export class JobsExplorer implements OnModuleInit {
     if (o.queue !== undefined) fail('queue', checkName(o.queue, 'queue'));
     if (o.timeoutMs !== undefined) fail('timeoutMs', checkTimerMs(o.timeoutMs));
     if (o.backoff) validateBackoff(`@Job "${o.name}" backoff`, o.backoff);
+    const concurrency = o.concurrency && defineLimit('concurrency', o.name, o.concurrency, fail);
+    const rate = o.rate && {
+      ...defineLimit('rate', o.name, o.rate, fail),
+      periodMs: o.rate.periodMs,
+    };
+    if (o.rate) fail('rate.periodMs', checkTimerMs(o.rate.periodMs));
     return {
       name: o.name,
       queue: o.queue ?? d.queue,
@@ -93,8 +99,34 @@ export class JobsExplorer implements OnModuleInit {
       tenant: o.tenant ?? 'required',
       retryOn: o.retryOn,
       discardOn: o.discardOn ?? [],
+      concurrency,
+      rate,
       type,
       instance,
     };
   }
+}
+
+/**
+ * A `@Job` `concurrency` or `rate` option, checked: an object whose `limit` is a PostgreSQL integer from
+ * 1, whose `key` (if any) is a function, and whose `group` (if any) is a name like a job's.
+ */
+function defineLimit(
+  option: 'concurrency' | 'rate',
+  name: string,
+  value: ConcurrencyLimit,
+  fail: (option: string, problem: string | undefined) => void,
+): DefinedConcurrency {
+  if (typeof value !== 'object' || value === null) {
+    fail(option, `must be an object such as { limit: 1 }, got ${describeValue(value)}.`);
+  }
+  fail(`${option}.limit`, checkPositiveInt4(value.limit));
+  if (value.key !== undefined && typeof value.key !== 'function') {
+    fail(
+      `${option}.key`,
+      `must be a function (payload, ctx) => string, got ${describeValue(value.key)}.`,
+    );
+  }
+  if (value.group !== undefined) fail(`${option}.group`, checkName(value.group, 'jobName'));
+  return { group: value.group ?? name, limit: value.limit, key: value.key };
 }

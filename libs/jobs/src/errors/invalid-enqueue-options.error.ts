@@ -6,7 +6,8 @@ export class InvalidEnqueueOptionsError extends JobsError {
     readonly jobName: string,
     readonly option: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`Invalid enqueue option "${option}" for job "${jobName}": ${problem}`);
+    super(`Invalid enqueue option "${option}" for job "${jobName}": ${problem}`, options);
   }
 }

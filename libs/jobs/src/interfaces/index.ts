@@ -7,6 +7,16 @@ export type {
   PerformNowOptions,
 } from './enqueue-options.interface';
 export type { PausedEntry, PauseKind } from './flow-control.interface';
+export type {
+  ConcurrencyLimit,
+  FlowKeyContext,
+  FlowKeyFunction,
+  FlowOptions,
+  JobRateLimit,
+  QueueFlowOptions,
+  QueueRateLimit,
+  RateLimit,
+} from './flow-limits.interface';
 export type { JobContext, JobHandler } from './job-handler.interface';
 export type { HandlerInvoker, InvokedJob } from './job-invoker.interface';
 export type { JobOptions } from './job-options.interface';

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { BackoffOptions } from './backoff.interface';
+import type { ConcurrencyLimit, JobRateLimit } from './flow-limits.interface';
 
 /** Options of the `@Job(...)` decorator. Unset values fall back to `JobsModule` `defaults`. */
 export interface JobOptions {
@@ -35,4 +36,14 @@ export interface JobOptions {
    * throws. `'none'`: a global job, run with no account in CLS.
    */
   tenant?: 'required' | 'none';
+  /**
+   * At most `limit` running jobs per key across every worker, enforced in PostgreSQL (see
+   * `ConcurrencyLimit`). Takes the place of `flow.accountConcurrency` for this job. Default: none.
+   */
+  concurrency?: ConcurrencyLimit;
+  /**
+   * At most `limit` starts per `periodMs` per key across every worker (see `JobRateLimit`). Takes the
+   * place of its queue's `flow.queues[…].rate`. Default: none.
+   */
+  rate?: JobRateLimit;
 }

@@ -4,6 +4,7 @@ import type { PoolConfig } from 'pg';
 import type { AccountResolver } from './account-resolver.interface';
 import type { AccountSource, ScheduleDefinition } from './recurring-options.interface';
 import type { BackoffOptions } from './backoff.interface';
+import type { FlowOptions } from './flow-limits.interface';
 import type { HandlerInvoker } from './job-invoker.interface';
 import type { JobsLoggingOptions, ObservabilityOptions } from './observability-options.interface';
 
@@ -188,6 +189,8 @@ export interface JobsModuleOptions extends JobsLoggingOptions {
   maxPayloadBytes?: number;
   /** Size caps of stored results and error texts. Default: see `LimitsOptions`. */
   limits?: LimitsOptions;
+  /** Concurrency and rate limits per account and per queue, across every worker. Default: none. */
+  flow?: FlowOptions;
   /**
    * Wraps every handler call (tracing, metrics, logging): a subclass of the exported `JobInvoker`,
    * instantiated by the module's injector (so it may inject providers the module can see). Default:

@@ -51,6 +51,20 @@ export interface NewJob {
   traceContext?: string | null;
   /** The id of the job whose `perform` enqueued this one; absent otherwise. */
   parentId?: string | null;
+  /** The concurrency and rate limits the job is claimed under; absent: none (the usual case). */
+  limits?: JobLimits;
+}
+
+/**
+ * The limits stored with a job at enqueue (columns `concurrency_key` … `rate_period_ms`), computed from
+ * its `@Job` options and the `flow` module option. A key is `null` when that kind of limit does not apply.
+ */
+export interface JobLimits {
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+  rateKey: string | null;
+  rateLimit: number | null;
+  ratePeriodMs: number | null;
 }
 
 /** `scheduled` is reported, never stored: an `available` row whose `run_at` is still ahead of `now`. */

@@ -203,14 +203,20 @@ export class JobsDatabase implements OnApplicationShutdown {
   }
 
   /**
-   * Runs `fn` in a transaction on one connection of the queue's pool: committed when `fn` resolves, rolled
+   * Runs `fn` in a transaction on one connection of the queue's pool (the worker's with `worker: true`):
+   * committed when `fn` resolves, rolled
    * back when it throws (and the error rethrown). `fn` gets that connection's `query`; statements on it run
    * in order, and `fn` may do other work while one is in flight. A connection that fails is discarded.
    * Not TypeORM's `DataSource.transaction`: its `query` reaches the socket only some microtasks later, so
    * synchronous work started right after it would run before the statement is even sent.
    */
-  transaction<T>(fn: (query: TransactionQuery) => Promise<T>): Promise<T> {
-    return this.inTransaction(this.pool, this.opening.queue, fn);
+  transaction<T>(
+    fn: (query: TransactionQuery) => Promise<T>,
+    options: { worker?: boolean } = {},
+  ): Promise<T> {
+    return options.worker
+      ? this.inTransaction(this.workerPool, this.opening.worker, fn)
+      : this.inTransaction(this.pool, this.opening.queue, fn);
   }
 
   /** `transaction` on `pool`, opened by `opening` (`begin`, or `begin; set local …` when pooled). */

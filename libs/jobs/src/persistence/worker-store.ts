@@ -33,6 +33,26 @@ export interface ClaimRequest {
   fair?: LaneCursor;
   /** Queues and accounts not to claim from (`JobFlowControl`); `undefined`: nothing paused. */
   paused?: PausedLists;
+  /**
+   * Limits are configured: claim jobs with a limit through the limited claim (from this cursor, which
+   * the claim moves) and the others through a claim of unlimited jobs only; `undefined`: no limit
+   * anywhere, the claims run as they always did.
+   */
+  limited?: LimitCursor;
+}
+
+/**
+ * Where a worker's next limited claim starts: the (concurrency key, rate key) pair its previous one
+ * ended with (`''` for none), which kind of job the next claim serves first (it alternates, so neither
+ * limited nor unlimited jobs can take every claim), and when to leave the limited claim out. Held by the worker, moved by
+ * the claim.
+ */
+export interface LimitCursor {
+  concurrencyKey: string;
+  rateKey: string;
+  limitedFirst: boolean;
+  /** `Date.now()` before which claims skip the limited claim (it just found nothing it could take). */
+  idleUntil: number;
 }
 
 /**
@@ -123,6 +143,8 @@ export interface WorkerStore {
   forgetSilentWorkers(silentForMs: number, lockTimeoutMs: number): Promise<void>;
   /** Removes this worker's row, waiting at most `lockTimeoutMs` for a lock. */
   deleteWorker(id: string, lockTimeoutMs: number): Promise<void>;
+  /** Deletes up to `limit` rate windows that ended over a minute ago; resolves with how many. */
+  pruneRateWindows(limit: number): Promise<number>;
   /**
    * Deletes up to `limit` jobs in the finished `state` that finished more than `olderThanMs` ago and not
    * before `after` (the `last` of the previous batch, null for the first), oldest first; resolves with

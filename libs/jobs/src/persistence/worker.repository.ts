@@ -5,6 +5,13 @@ import type { ResolvedJobsOptions } from '../jobs-options';
 import type { JobAttempt } from './job-attempt';
 import { JobsDatabase } from './jobs-database';
 import { claimSql } from './sql/claim.sql';
+import {
+  limitedClaimSql,
+  limitedPairsSql,
+  limitUsageSql,
+  MAX_PAIRS_PER_CLAIM,
+  pruneWindowsSql,
+} from './sql/limited-claim.sql';
 import { fairClaimSql } from './sql/fair-claim.sql';
 import { completeSql, failSql, releaseSql, snoozeSql } from './sql/finish.sql';
 import {
@@ -24,6 +31,7 @@ import type {
   LaneCursor,
   PurgeBatch,
   PurgeRequest,
+  LimitCursor,
   StartMarks,
   WorkerRow,
   WorkerStore,
@@ -39,6 +47,12 @@ type Statement =
   | 'claimQueuesPaused'
   | 'fairClaimPaused'
   | 'fairClaimQueuesPaused'
+  | `${ClaimName}Unlimited`
+  | 'limitedPairs'
+  | 'limitUsage'
+  | 'limitedClaim'
+  | 'limitedClaimQueues'
+  | 'pruneWindows'
   | 'complete'
   | 'fail'
   | 'snooze'
@@ -48,9 +62,38 @@ type Statement =
   | 'rescue'
   | 'purge';
 
+/** The eight claim statements, each of which also exists for unlimited jobs only (`…Unlimited`). */
+type ClaimName =
+  | 'claim'
+  | 'claimQueues'
+  | 'fairClaim'
+  | 'fairClaimQueues'
+  | 'claimPaused'
+  | 'claimQueuesPaused'
+  | 'fairClaimPaused'
+  | 'fairClaimQueuesPaused';
+
 type IdRow = { id: string };
+/** A pair the limited claim visited (`limitedPairsSql`). */
+type PairRow = {
+  ck: string;
+  rk: string;
+  cl: number | null;
+  rl: number | null;
+  rp: number | null;
+  claimable: boolean;
+};
+/** A key's usage (`limitUsageSql`): space 1 concurrency, 2 rate. */
+type UsageRow = { space: number; key: string; used: number; at: string };
 /** A fair claim's row: the first one also names the last lane visited, `[queue, account]`. */
 type FairClaimRow = JobAttempt & QueryResultRow & { fairCursor: [string, string] | null };
+
+/**
+ * How long claims leave the limited claim out after one that took nothing: at most this much later than
+ * otherwise does a limited job start once a slot frees on another worker (within the poll interval
+ * anyway, which bounds it when claims come back short).
+ */
+const LIMITED_IDLE_MS = 50;
 
 const NO_MARKS: StartMarks = Object.freeze({ ids: [], attempts: [] }) as StartMarks;
 
@@ -73,16 +116,29 @@ export class WorkerRepository implements WorkerStore {
     @Inject(RESOLVED_JOBS_OPTIONS) options: ResolvedJobsOptions,
   ) {
     const schema = (this.schema = options.schema);
-    this.sql = {
-      claim: claimSql(schema, false),
-      claimQueues: claimSql(schema, true),
-      fairClaim: fairClaimSql(schema, false),
-      fairClaimQueues: fairClaimSql(schema, true),
+    const claims = (unlimited: boolean) => ({
+      claim: claimSql(schema, false, false, unlimited),
+      claimQueues: claimSql(schema, true, false, unlimited),
+      fairClaim: fairClaimSql(schema, false, false, unlimited),
+      fairClaimQueues: fairClaimSql(schema, true, false, unlimited),
       // The same four with the paused lists as two more parameters, run only while something is paused.
-      claimPaused: claimSql(schema, false, true),
-      claimQueuesPaused: claimSql(schema, true, true),
-      fairClaimPaused: fairClaimSql(schema, false, true),
-      fairClaimQueuesPaused: fairClaimSql(schema, true, true),
+      claimPaused: claimSql(schema, false, true, unlimited),
+      claimQueuesPaused: claimSql(schema, true, true, unlimited),
+      fairClaimPaused: fairClaimSql(schema, false, true, unlimited),
+      fairClaimQueuesPaused: fairClaimSql(schema, true, true, unlimited),
+    });
+    // While limits are configured: the same eight for jobs without a limit (see `claim`).
+    const unlimited = Object.fromEntries(
+      Object.entries(claims(true)).map(([name, text]) => [`${name}Unlimited`, text]),
+    ) as Record<`${ClaimName}Unlimited`, string>;
+    this.sql = {
+      ...claims(false),
+      ...unlimited,
+      limitedPairs: limitedPairsSql(schema),
+      limitUsage: limitUsageSql(schema),
+      limitedClaim: limitedClaimSql(schema, false),
+      limitedClaimQueues: limitedClaimSql(schema, true),
+      pruneWindows: pruneWindowsSql(schema),
       complete: completeSql(schema),
       fail: failSql(schema),
       snooze: snoozeSql(schema),
@@ -100,19 +156,132 @@ export class WorkerRepository implements WorkerStore {
    * is paused, the `…Paused` statement adds the paused queues and accounts last. Every claim returns
    * `unstartedRescues` (how often a rescue gave the job back unstarted), so no second statement is needed.
    */
-  claim({ limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest): Promise<JobAttempt[]> {
+  claim(request: ClaimRequest): Promise<JobAttempt[]> {
+    const limited = request.limited;
+    if (!limited) return this.plainClaim(request, '');
+    return this.claimBoth(request, limited);
+  }
+
+  /**
+   * While limits are configured: the limited claim and the claim of unlimited jobs, one after the other,
+   * the second for the room the first left; which goes first alternates between claims, so a backlog of
+   * either kind cannot take every claim (priority holds within each kind, not between them).
+   */
+  private async claimBoth(request: ClaimRequest, cursor: LimitCursor): Promise<JobAttempt[]> {
+    // The limited claim just found nothing to take (every key full, or no limited job): while the
+    // unlimited jobs fill the claims, leave it out for a moment, so they do not pay its round trips
+    // every time. A claim the unlimited jobs do not fill tries it at once (an idle worker never waits).
+    if (Date.now() < cursor.idleUntil) {
+      const unlimited = await this.plainClaim(request, 'Unlimited');
+      if (unlimited.length === request.limit) return unlimited;
+      const more = await this.limitedClaim(request, cursor, request.limit - unlimited.length);
+      return more.length === 0 ? unlimited : unlimited.concat(more);
+    }
+    const limitedFirst = cursor.limitedFirst;
+    cursor.limitedFirst = !limitedFirst;
+    const limited = async (room: number) => {
+      const jobs = await this.limitedClaim(request, cursor, room);
+      if (jobs.length === 0) cursor.idleUntil = Date.now() + LIMITED_IDLE_MS;
+      return jobs;
+    };
+    const first = limitedFirst
+      ? await limited(request.limit)
+      : await this.plainClaim(request, 'Unlimited');
+    const room = request.limit - first.length;
+    if (room <= 0) return first;
+    const second = limitedFirst
+      ? await this.plainClaim({ ...request, limit: room }, 'Unlimited')
+      : await limited(room);
+    // Only a worker kept busy by unlimited jobs skips limited claims (see above).
+    if (first.length + second.length < request.limit) cursor.idleUntil = 0;
+    return second.length === 0 ? first : first.concat(second);
+  }
+
+  /** One of the eight claims (`variant` `'Unlimited'`: of jobs without a limit only). */
+  private plainClaim(
+    { limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest,
+    variant: '' | 'Unlimited',
+  ): Promise<JobAttempt[]> {
     const all = !queues || queues.includes('*');
     const values: unknown[] = all ? [limit, workerId, leaseMs] : [limit, workerId, leaseMs, queues];
     if (fair) {
       values.push(fair.queue, fair.account);
       if (paused) values.push(paused.queues, paused.accounts);
       const statement = all ? 'fairClaim' : 'fairClaimQueues';
-      return this.fairClaim(paused ? `${statement}Paused` : statement, fair, values);
+      const name = `${paused ? `${statement}Paused` : statement}${variant}` as Statement;
+      return this.fairClaim(name, fair, values);
     }
     if (paused) values.push(paused.queues, paused.accounts);
     const statement = all ? 'claim' : 'claimQueues';
     // The rows need no mapping: the statement names its columns after JobAttempt's fields.
-    return this.run<JobAttempt & QueryResultRow>(paused ? `${statement}Paused` : statement, values);
+    const name = `${paused ? `${statement}Paused` : statement}${variant}` as Statement;
+    return this.run<JobAttempt & QueryResultRow>(name, values);
+  }
+
+  /**
+   * Up to `limit` jobs with a limit, in one transaction on the worker's pool (the locking is explained
+   * in `limited-claim.sql.ts`): the pairs of keys after the cursor, locked with try-locks; the usage of
+   * the locked keys; then each claimable pair's share of the room, allotted here in visit order (the
+   * smallest room of its keys, taken from both, so pairs sharing a key share its room), claimed.
+   */
+  private limitedClaim(
+    { workerId, leaseMs, queues, paused }: ClaimRequest,
+    cursor: LimitCursor,
+    limit: number,
+  ): Promise<JobAttempt[]> {
+    return this.db.transaction(
+      async (query) => {
+        const name = (statement: Statement) => `${this.schema}.${statement}`;
+        const pairs = await query<PairRow>(
+          this.sql.limitedPairs,
+          [pairsToVisit(limit), cursor.concurrencyKey, cursor.rateKey],
+          name('limitedPairs'),
+        );
+        if (pairs.length === 0) return [];
+        const last = pairs[pairs.length - 1];
+        cursor.concurrencyKey = last.ck;
+        cursor.rateKey = last.rk;
+        const open = pairs.filter((p) => p.claimable);
+        if (open.length === 0) return [];
+        // Room per key: the smallest limit among its pairs (as stored with their jobs) minus its usage.
+        const cap = new Map<string, number>();
+        const periods = new Map<string, number>();
+        for (const p of open) {
+          if (p.ck !== '')
+            cap.set(`1${p.ck}`, Math.min(cap.get(`1${p.ck}`) ?? Infinity, p.cl ?? 0));
+          if (p.rk !== '') {
+            cap.set(`2${p.rk}`, Math.min(cap.get(`2${p.rk}`) ?? Infinity, p.rl ?? 0));
+            if (!periods.has(p.rk)) periods.set(p.rk, Math.max(1, p.rp ?? 1));
+          }
+        }
+        const cks = open.filter((p) => p.ck !== '').map((p) => p.ck);
+        const usage = await query<UsageRow>(
+          this.sql.limitUsage,
+          [[...new Set(cks)], [...periods.keys()], [...periods.values()]],
+          name('limitUsage'),
+        );
+        for (const u of usage)
+          cap.set(`${u.space}${u.key}`, (cap.get(`${u.space}${u.key}`) ?? 0) - u.used);
+        const take = allot(open, cap, limit);
+        if (take.counts.length === 0) return [];
+        const all = !queues || queues.includes('*');
+        const values: unknown[] = [
+          take.cks,
+          take.rks,
+          take.counts,
+          take.rks.map((rk) => periods.get(rk) ?? 0),
+          workerId,
+          leaseMs,
+          usage[0].at,
+          paused?.queues ?? [],
+          paused?.accounts ?? [],
+        ];
+        if (!all) values.push(queues);
+        const statement = all ? 'limitedClaim' : 'limitedClaimQueues';
+        return query<JobAttempt & QueryResultRow>(this.sql[statement], values, name(statement));
+      },
+      { worker: true },
+    );
   }
 
   /** A fair claim; its first row names the lane to move the cursor to (left on that row: cheaper). */
@@ -175,6 +344,11 @@ export class WorkerRepository implements WorkerStore {
     await this.run('heartbeat', [ids, workerId, leaseMs, marks.ids, marks.attempts]);
   }
 
+  /** Deletes up to `limit` rate windows that ended over a minute ago; resolves with how many. */
+  async pruneRateWindows(limit: number): Promise<number> {
+    return (await this.run('pruneWindows', [limit])).length;
+  }
+
   async rescue(): Promise<number> {
     return (await this.run('rescue', [])).length;
   }
@@ -230,6 +404,44 @@ export class WorkerRepository implements WorkerStore {
       await query(text, values);
     });
   }
+}
+
+/**
+ * How many pairs a limited claim of `limit` jobs visits: twice the jobs (some pairs are full, or held by
+ * another claimer), at least 16 (so a small claim still moves past full keys quickly), at most
+ * `MAX_PAIRS_PER_CLAIM` (each costs an index descent, about 10 µs).
+ */
+function pairsToVisit(limit: number): number {
+  return Math.min(MAX_PAIRS_PER_CLAIM, Math.max(16, limit * 2));
+}
+
+/**
+ * Each open pair's share of `limit`, in visit order: the smaller room of its concurrency key and its rate
+ * key (`cap`, keyed by space and key; a pair without one of them is not bounded by it), taken from both.
+ */
+function allot(
+  pairs: readonly PairRow[],
+  cap: Map<string, number>,
+  limit: number,
+): { cks: string[]; rks: string[]; counts: number[] } {
+  const cks: string[] = [];
+  const rks: string[] = [];
+  const counts: number[] = [];
+  let left = limit;
+  for (const p of pairs) {
+    if (left <= 0) break;
+    const c = p.ck === '' ? Infinity : (cap.get(`1${p.ck}`) ?? 0);
+    const r = p.rk === '' ? Infinity : (cap.get(`2${p.rk}`) ?? 0);
+    const n = Math.min(left, c, r);
+    if (n <= 0) continue;
+    if (p.ck !== '') cap.set(`1${p.ck}`, c - n);
+    if (p.rk !== '') cap.set(`2${p.rk}`, r - n);
+    cks.push(p.ck);
+    rks.push(p.rk);
+    counts.push(n);
+    left -= n;
+  }
+  return { cks, rks, counts };
 }
 
 async function count(rows: Promise<IdRow[]>): Promise<number> {

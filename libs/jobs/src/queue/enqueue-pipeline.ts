@@ -11,6 +11,7 @@ import type { NewJob } from '../persistence/job-row';
 import { InsertedJob, JOB_STORE, JobStore } from '../persistence/job-store';
 import { TenantContext } from '../tenancy/tenant-context';
 import { validateEnqueueOptions } from './enqueue-options.validation';
+import { jobLimits } from './job-limits';
 
 /**
  * From this many items, a bulk enqueue outside a transaction validates payloads while the insert runs
@@ -134,16 +135,19 @@ export class EnqueuePipeline {
    */
   private describe<P>(definition: JobDefinition, item: BulkJob<P>, prefix: string): NewJob {
     const { maxPayloadBytes } = this.options;
-    return {
+    const queue = item.queue ?? definition.queue;
+    const payloadJson = serializePayload(definition, item.payload, maxPayloadBytes, prefix);
+    const accountId = this.tenancy.captureFor(
+      definition,
+      item.accountId,
+      prefix ? `${prefix}.accountId` : 'accountId',
+    );
+    const job: NewJob = {
       name: definition.name,
-      queue: item.queue ?? definition.queue,
+      queue,
       priority: item.priority ?? definition.priority,
-      payloadJson: serializePayload(definition, item.payload, maxPayloadBytes, prefix),
-      accountId: this.tenancy.captureFor(
-        definition,
-        item.accountId,
-        prefix ? `${prefix}.accountId` : 'accountId',
-      ),
+      payloadJson,
+      accountId,
       maxAttempts: item.maxAttempts ?? definition.maxAttempts,
       runAt: item.runAt ?? null,
       delayMs: item.delayMs !== undefined ? Math.round(item.delayMs) : null,
@@ -151,6 +155,20 @@ export class EnqueuePipeline {
       traceContext: this.lifecycle.tracing ? this.lifecycle.tracing.traceparent() : null,
       parentId: this.tenancy.currentJobId(),
     };
+    // Concurrency and rate keys (after the account: per-account keys read it); none in the usual case.
+    const limits = jobLimits(
+      definition,
+      this.options.flow,
+      item.payload,
+      {
+        jobName: definition.name,
+        queue,
+        accountId,
+      },
+      prefix,
+    );
+    if (limits) job.limits = limits;
+    return job;
   }
 
   /** Writes jobs in one statement and returns their ids in order (see `withExistingIds`). */

@@ -1,5 +1,5 @@
 import type { ValidatorOptions } from 'class-validator';
-import type { JobDefaults, TenantOptions } from '../interfaces';
+import type { FlowOptions, JobDefaults, TenantOptions } from '../interfaces';
 
 /**
  * How the testing queue treats an enqueue:
@@ -21,6 +21,12 @@ export interface JobsTestingOptions {
   validatorOptions?: ValidatorOptions;
   /** Largest accepted payload, in bytes of JSON. Default `262_144`. */
   maxPayloadBytes?: number;
+  /**
+   * Concurrency and rate limits, as in `JobsModule`: checked at startup, and their keys computed and
+   * checked at every enqueue like in production. Nothing is limited in memory (jobs run when the test
+   * says). Default: none.
+   */
+  flow?: FlowOptions;
 }
 
 /** Injection token of the testing module's `JobsTestingMode`. */

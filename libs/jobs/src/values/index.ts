@@ -15,3 +15,4 @@ export * from './job-id.check';
 export * from './run-at.check';
 export * from './account-id.normalizer';
 export * from './name.check';
+export * from './flow-key.check';

@@ -1,4 +1,5 @@
 import type { JobAttempt } from '../persistence/job-attempt';
+import type { ClaimRequest } from '../persistence/worker-store';
 import { DatabaseBackoff } from './database-backoff';
 import { FetchLoop } from './fetch-loop';
 import { PrefetchPolicy } from './prefetch';
@@ -9,14 +10,21 @@ import {
   memoryLogger,
 } from './worker-store.fixture-spec';
 
-function setup(options: { concurrency?: number; prefetch?: number } = {}) {
+function setup(options: { concurrency?: number; prefetch?: number; limited?: boolean } = {}) {
   const store = new FakeWorkerStore();
   const logger = memoryLogger();
   const buffered: JobAttempt[] = [];
   const released: JobAttempt[] = [];
   const concurrency = options.concurrency ?? 2;
   const loop = new FetchLoop(
-    { workerId: 'w1', concurrency, pollIntervalMs: 1_000, leaseMs: 5_000, queues: ['a'] },
+    {
+      workerId: 'w1',
+      concurrency,
+      pollIntervalMs: 1_000,
+      leaseMs: 5_000,
+      queues: ['a'],
+      limited: options.limited,
+    },
     {
       store,
       buffer: {
@@ -57,6 +65,25 @@ describe('FetchLoop', () => {
     await jest.advanceTimersByTimeAsync(1_000);
     expect(store.callsOf('claim')).toHaveLength(2);
     expect(store.callsOf('claim')[1]).toEqual([expect.objectContaining({ limit: 4 })]);
+    await loop.stop();
+  });
+
+  it('with limits configured, claims with one limit cursor, kept across claims', async () => {
+    const { store, loop } = setup({ limited: true });
+    loop.start();
+    await jest.advanceTimersByTimeAsync(0);
+    loop.wake();
+    await jest.advanceTimersByTimeAsync(0);
+    const [first, second] = store
+      .callsOf('claim')
+      .map(([request]) => (request as ClaimRequest).limited);
+    expect(first).toEqual({
+      concurrencyKey: '',
+      rateKey: '',
+      limitedFirst: true,
+      idleUntil: 0,
+    });
+    expect(second).toBe(first);
     await loop.stop();
   });
 

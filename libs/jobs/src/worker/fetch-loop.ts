@@ -1,5 +1,5 @@
 import type { JobAttempt } from '../persistence/job-attempt';
-import type { LaneCursor, WorkerStore } from '../persistence/worker-store';
+import type { LaneCursor, LimitCursor, WorkerStore } from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
 import type { PausedLanes } from './paused-lanes';
 import type { PrefetchPolicy } from './prefetch';
@@ -13,6 +13,8 @@ export interface FetchLoopOptions {
   queues: readonly string[];
   /** `'account'`: fair claims from a round-robin cursor this loop keeps. Default: plain claims. */
   fairness?: 'account' | false;
+  /** Some job has a concurrency or rate limit: claim with limits (a cursor this loop keeps). Default `false`. */
+  limited?: boolean;
 }
 
 /** The parts the fetch loop reads and feeds. */
@@ -53,12 +55,22 @@ export class FetchLoop {
   private readonly cancelledWhileClaiming = new Set<string>();
   /** Where the next fair claim starts (the claim moves it); one per worker, kept across claims. */
   private readonly fair: LaneCursor | undefined;
+  /** Where the next limited claim starts, while limits are configured; kept across claims. */
+  private readonly limited: LimitCursor | undefined;
 
   constructor(
     private readonly options: FetchLoopOptions,
     private readonly parts: FetchLoopParts,
   ) {
     this.fair = options.fairness === 'account' ? { queue: '', account: '' } : undefined;
+    this.limited = options.limited
+      ? {
+          concurrencyKey: '',
+          rateKey: '',
+          limitedFirst: true,
+          idleUntil: 0,
+        }
+      : undefined;
   }
 
   start(): void {
@@ -137,7 +149,7 @@ export class FetchLoop {
     const { workerId, leaseMs, queues } = this.options;
     this.claiming = true;
     try {
-      const { fair, parts } = this;
+      const { fair, limited, parts } = this;
       const paused = parts.paused;
       const version = paused?.version;
       const claimed = await parts.store.claim({
@@ -147,6 +159,7 @@ export class FetchLoop {
         queues,
         fair,
         paused: paused?.lists,
+        limited,
       });
       // Paused while the claim was out: what it took with the previous lists goes back unstarted.
       if (!paused || paused.version === version) return claimed;

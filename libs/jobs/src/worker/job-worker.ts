@@ -187,8 +187,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       w.pollIntervalMs,
       () => void this.release(buffer.takeWhere((job) => paused.holds(job))),
     );
+    // Limits anywhere (the flow option, or a @Job of this process): the limited claims, else the plain ones.
+    const limited =
+      this.options.flow.any || this.registry.all().some((d) => !!d.concurrency || !!d.rate);
     const loop = new FetchLoop(
-      { workerId: this.id, ...w },
+      { workerId: this.id, ...w, limited },
       {
         store: this.store,
         buffer,

@@ -67,6 +67,10 @@ export class Maintenance {
           total += deleted;
         }
       }
+      // Rate windows that ended (one row per rate key; only written while rate limits are used).
+      for (let deleted = r.batchSize; deleted === r.batchSize && !this.stopped;) {
+        deleted = await this.store.pruneRateWindows(r.batchSize);
+      }
     } catch (error) {
       this.logger.warn(`Retention sweep failed: ${toSafeError(error).message}`);
     }

@@ -166,6 +166,10 @@ export class FakeWorkerStore implements WorkerStore {
     return this.call('deleteWorker', [id, lockTimeoutMs], async () => undefined);
   }
 
+  pruneRateWindows(limit: number): Promise<number> {
+    return this.call('pruneRateWindows', [limit], async () => 0);
+  }
+
   purgeFinished(request: PurgeRequest): Promise<PurgeBatch> {
     return this.call('purgeFinished', [request], async () => ({ deleted: 0, last: null }));
   }

@@ -6,6 +6,7 @@ import { dashboardIndexesMigration } from './dashboard-indexes.migration';
 import { pausedTableMigration } from './paused-table.migration';
 import { observabilityColumnsMigration } from './observability-columns.migration';
 import { startMarksMigration } from './start-marks.migration';
+import { flowLimitsMigration } from './flow-limits.migration';
 import { parentJobMigration } from './parent-job.migration';
 import { dropUnstartedRescuedIndexMigration } from './drop-unstarted-rescued-index.migration';
 
@@ -22,6 +23,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     pausedTableMigration(schema),
     observabilityColumnsMigration(schema),
     startMarksMigration(schema),
+    flowLimitsMigration(schema),
     parentJobMigration(schema),
     dropUnstartedRescuedIndexMigration(schema),
   ];
@@ -32,7 +34,13 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
  * from the schema as migrations not run, and one beyond these as a newer library's: add a migration's
  * new tables here with it.
  */
-export const JOBS_TABLES: readonly string[] = ['jobs', 'workers', 'recurring_executions', 'paused'];
+export const JOBS_TABLES: readonly string[] = [
+  'jobs',
+  'workers',
+  'recurring_executions',
+  'paused',
+  'flow_windows',
+];
 
 /** The library's migrations for the default `jobs` schema, in order. */
 export const jobsMigrations = createJobsMigrations('jobs');

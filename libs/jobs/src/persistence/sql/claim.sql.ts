@@ -16,13 +16,21 @@
  * pauses existed: the filter's generic plan can prefer a sequential scan of the table (measured: the
  * planner's default selectivity for `<> all($n)` on a freshly analyzed table), which the worker must
  * never run while nothing is paused.
+ * With `unlimitedOnly` (while limits are configured, see `limited-claim.sql.ts`) only jobs without a
+ * limit are claimed, through `jobs_unlimited_claim_idx`, whose predicate the filter repeats: a backlog
+ * of limited jobs ahead in claim order is never read past.
  * `traceContext` (the enqueue's trace, for the attempt's span link) and `waitMs` (how long the job was
  * due before this claim, on the database clock) are read by observability only.
  *
  * The rows come back in claim order (an update returns them in whatever order it found them), with
  * columns named after the worker's `JobAttempt` fields, so they need no mapping.
  */
-export function claimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
+export function claimSql(
+  schema: string,
+  filterQueues: boolean,
+  filterPaused = false,
+  unlimitedOnly = false,
+): string {
   return `
     with claimed as (
       update "${schema}".jobs j
@@ -33,7 +41,7 @@ export function claimSql(schema: string, filterQueues: boolean, filterPaused = f
           started_at = now()
       where j.id = any(array(
         select id from "${schema}".jobs
-        where state = 'available' and run_at <= now()${filterQueues ? ' and queue = any($4::text[])' : ''}
+        where state = 'available' and run_at <= now()${filterQueues ? ' and queue = any($4::text[])' : ''}${unlimitedOnly ? `\n          and ${UNLIMITED}` : ''}
 ${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}        order by priority, run_at, id
         limit $1
         for update skip locked
@@ -48,6 +56,9 @@ ${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}     
     from claimed
     order by priority, run_at, id`;
 }
+
+/** Jobs without a concurrency or rate limit: the predicate of `jobs_unlimited_claim_idx`. */
+export const UNLIMITED = 'concurrency_key is null and rate_key is null';
 
 /**
  * The claims' filter of paused jobs: `$n` paused queues, `$n+1` paused accounts (global jobs as `''`,

@@ -1,4 +1,4 @@
-import type { NewJob } from '../job-row';
+import type { JobLimits, NewJob } from '../job-row';
 
 /**
  * Enqueue any number of jobs in one statement: the rows arrive as one JSON array (`$1`, see
@@ -15,23 +15,28 @@ import type { NewJob } from '../job-row';
  * - `jsonb_to_recordset` reads a JSON `null` field as SQL NULL, so a `null` payload (which strict
  *   serialization allows: the handler gets `null`) is put back as JSON null for the NOT NULL column.
  * - `trace_context` is in the document only when the enqueue was traced, `parent_id` only when a job's
- *   `perform` enqueued it (a missing key reads as null).
+ *   `perform` enqueued it, and the limit columns only for jobs with a limit (`JobLimits`; see
+ *   `limited-claim.sql.ts`); a missing key reads as null.
  */
 export function enqueueSql(schema: string, channel: string): string {
   return `
     with ins as (
       insert into "${schema}".jobs
         (name, queue, priority, payload, account_id, max_attempts, run_at, unique_key, state,
-         trace_context, parent_id)
+         trace_context, parent_id, concurrency_key, concurrency_limit, rate_key, rate_limit,
+         rate_period_ms)
       select d.name, d.queue, d.priority, coalesce(d.payload, 'null'::jsonb), d.account_id, d.max_attempts,
              coalesce(d.run_at, now() + coalesce(d.delay_ms, 0) * interval '1 millisecond'),
-             d.unique_key, 'available', d.trace_context, d.parent_id
+             d.unique_key, 'available', d.trace_context, d.parent_id, d.concurrency_key,
+             d.concurrency_limit, d.rate_key, d.rate_limit, d.rate_period_ms
       from rows from (
              jsonb_to_recordset($1::jsonb) as (name text, queue text, priority int, payload jsonb,
                account_id text, max_attempts int, run_at timestamptz, delay_ms bigint, unique_key text,
-               trace_context text, parent_id bigint)
+               trace_context text, parent_id bigint, concurrency_key text, concurrency_limit int,
+               rate_key text, rate_limit int, rate_period_ms int)
            ) with ordinality as d(name, queue, priority, payload, account_id, max_attempts, run_at,
-                                  delay_ms, unique_key, trace_context, parent_id, ord)
+                                  delay_ms, unique_key, trace_context, parent_id, concurrency_key,
+                                  concurrency_limit, rate_key, rate_limit, rate_period_ms, ord)
       order by d.ord
       on conflict (unique_key) where unique_key is not null and state in ('available', 'running')
       do nothing
@@ -67,9 +72,19 @@ export function enqueueDocument(rows: readonly NewJob[]): string {
       `"run_at":${r.runAt === null ? 'null' : JSON.stringify(r.runAt)},` +
       `"delay_ms":${r.delayMs === null ? 'null' : r.delayMs},"unique_key":${jsonOrNull(r.uniqueKey)}` +
       (r.traceContext ? `,"trace_context":${JSON.stringify(r.traceContext)}` : '') +
-      (r.parentId ? `,"parent_id":"${r.parentId}"}` : '}');
+      (r.parentId ? `,"parent_id":"${r.parentId}"` : '') +
+      (r.limits ? limitsJson(r.limits) : '') +
+      '}';
   }
   return `[${parts.join(',')}]`;
+}
+
+/** The limit fields of one row of the document (see `JobLimits`), after a comma. */
+function limitsJson(l: JobLimits): string {
+  return (
+    `,"concurrency_key":${jsonOrNull(l.concurrencyKey)},"concurrency_limit":${l.concurrencyLimit}` +
+    `,"rate_key":${jsonOrNull(l.rateKey)},"rate_limit":${l.rateLimit},"rate_period_ms":${l.ratePeriodMs}`
+  );
 }
 
 function jsonOrNull(value: string | null): string {

@@ -1,4 +1,4 @@
-import { notPaused } from './claim.sql';
+import { notPaused, UNLIMITED } from './claim.sql';
 
 /** Most lanes one fair claim visits (see `fairClaimSql`): bounds its cost whatever the account count. */
 export const MAX_LANES_PER_CLAIM = 100;
@@ -34,6 +34,9 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  *    last lane visited, which the worker passes as the cursor next time: with more lanes than one claim
  *    visits, the next claim starts where this one stopped (round-robin); one value per claim, not per row.
  *
+ * With `unlimitedOnly` (limits configured), jobs with a concurrency or rate limit are left to the
+ * limited claim (`limited-claim.sql.ts`): `top`, each lane's jobs and the fill skip them.
+ *
  * With `filterPaused`, paused queues and accounts (`JobFlowControl`; the last two parameters, see
  * `notPaused`; without it the statement takes neither, as before pauses existed) are dropped
  * per lane: a paused lane is visited like any other (so the cursor still moves past it) but gets no share
@@ -42,8 +45,16 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  * Cost, measured on a 100,000-job backlog: about the plain claim's plus one index descent and one
  * lateral scan per lane visited (about 10-20 µs each); see the README, "Fairness and flow control".
  */
-export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused = false): string {
+export function fairClaimSql(
+  schema: string,
+  filterQueues: boolean,
+  filterPaused = false,
+  unlimitedOnly = false,
+): string {
   const s = `"${schema}"`;
+  // While limits are configured: jobs without one only (see `claimSql`); limited ones are claimed apart.
+  const only = unlimitedOnly ? ` and ${UNLIMITED}` : '';
+  const onlyJ = unlimitedOnly ? ` and j.${UNLIMITED.replace(' and ', ' and j.')}` : '';
   const served = filterQueues ? 'j.queue = any($4::text[])' : 'true';
   const inQueues = filterQueues ? ' and queue = any($4::text[])' : '';
   const [cq, ca] = filterQueues ? ['$5', '$6'] : ['$4', '$5'];
@@ -73,7 +84,7 @@ export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused
     with recursive
       top as materialized (
         select priority from ${s}.jobs
-        where state = 'available' and run_at <= now()${inQueues}
+        where state = 'available' and run_at <= now()${inQueues}${only}
         order by priority, run_at, id limit 1
       ),
       after_cursor(queue, acct, served, n) as (
@@ -110,7 +121,7 @@ export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused
         from lanes l cross join share sh cross join top t cross join lateral (
           select j.id from ${s}.jobs j
           where j.state = 'available' and j.priority = t.priority and j.queue = l.queue
-            and ${LANE} = l.acct and j.run_at <= now()
+            and ${LANE} = l.acct and j.run_at <= now()${onlyJ}
           order by j.run_at, j.id
           limit sh.base + (l.n <= sh.extra)::int
           for update skip locked
@@ -119,7 +130,7 @@ export function fairClaimSql(schema: string, filterQueues: boolean, filterPaused
       fill as (
         select id from ${s}.jobs
         where state = 'available' and run_at <= now()${inQueues}
-          and id <> all(array(select id from fair))${fillOpen}
+          and id <> all(array(select id from fair))${fillOpen}${only}
         order by priority, run_at, id
         limit $1 - (select count(*) from fair)
         for update skip locked
