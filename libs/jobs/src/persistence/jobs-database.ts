@@ -54,6 +54,7 @@ export class JobsDatabase implements OnApplicationShutdown {
   private workerPoolInstance: Pool | undefined;
   /** The queue's pool: enqueues, look-ups, operations and their transactions. */
   private queuePool: Pool | undefined;
+  private readonly finishers: Array<() => Promise<void>> = [];
 
   /**
    * @param dataSource the app's DataSource (migrations, callers' transactions; both pools connect like it).
@@ -97,7 +98,16 @@ export class JobsDatabase implements OnApplicationShutdown {
     return this.workerPoolInstance;
   }
 
+  /**
+   * Registers work to finish before the pools end at shutdown (the enqueue batcher's waiting calls):
+   * `onApplicationShutdown` awaits it first, so nothing accepted is cut off by a closed pool.
+   */
+  beforeEnd(finish: () => Promise<void>): void {
+    this.finishers.push(finish);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.finishers.map((finish) => finish()));
     const pools = [this.workerPoolInstance, this.queuePool];
     this.workerPoolInstance = this.queuePool = undefined;
     await Promise.all(pools.map((pool) => pool?.end()));
