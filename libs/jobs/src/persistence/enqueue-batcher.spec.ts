@@ -121,19 +121,24 @@ describe('EnqueueBatcher', () => {
     ]);
   });
 
-  it('keeps up to maxInFlight statements out at once', async () => {
+  it('sends the calls of one turn together while a statement is out, up to maxInFlight', async () => {
     const table = new FakeTable();
     table.auto = false;
     const batcher = batcherOver(table, { maxInFlight: 2 });
     const calls = ['a', 'b', 'c', 'd'].map((t) => batcher.insert([job(t)]));
-    expect(table.sizes()).toEqual([1, 1]);
+    expect(table.sizes()).toEqual([1]); // 'a' at once; b, c, d at the end of this turn
+    await settle();
+    expect(table.statements.map((s) => s.map(textOf))).toEqual([['a'], ['b', 'c', 'd']]);
     expect(batcher.busy).toBe(2);
+    calls.push(batcher.insert([job('e')]), batcher.insert([job('f')]));
+    await settle();
+    expect(table.sizes()).toEqual([1, 3]); // no room: e and f wait for a statement to return
     table.release();
     await settle();
-    expect(table.statements.map((s) => s.map(textOf))).toEqual([['a'], ['b'], ['c', 'd']]);
+    expect(table.statements[2].map(textOf)).toEqual(['e', 'f']);
     table.release();
     table.release();
-    expect((await Promise.all(calls)).map((rows) => rows.length)).toEqual([1, 1, 1, 1]);
+    expect((await Promise.all(calls)).map((rows) => rows.length)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('bounds a batch by maxRows, in arrival order, and sends a larger call alone and whole', async () => {

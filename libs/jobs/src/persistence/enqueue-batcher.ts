@@ -22,11 +22,16 @@ interface Call {
 
 /**
  * Group commit for enqueues outside a caller's transaction: each enqueue is a durable commit, and one
- * commit per call caps concurrent callers at what one connection's commits can do. Here calls go to the
- * database at once while fewer than `maxInFlight` statements are out; beyond that they wait, and each time
- * a statement returns, every call that waited meanwhile goes out together as ONE insert (up to `maxRows`
- * rows). An idle process therefore adds no delay at all (no timer: the first call is sent immediately);
- * under load the batches grow with the load, the way PostgreSQL's own group commit does.
+ * commit per call caps concurrent callers at what one connection's commits can do (and pays a
+ * statement's fixed cost, in node and in PostgreSQL, per job). Here:
+ * - an idle batcher (nothing in flight) sends a call at once: no timer, no delay;
+ * - while statements are out and fewer than `maxInFlight`, the calls of one turn of the event loop go
+ *   together at the end of that turn (`setImmediate`): the callers a returning statement resolved come
+ *   back in the same turn, and go as one statement rather than one each;
+ * - with `maxInFlight` statements out, calls wait; when one returns, every call that waited goes out
+ *   together as ONE insert (up to `maxRows` rows).
+ * So batches grow with the load, the way PostgreSQL's own group commit does, and shrink to single
+ * calls when it is quiet.
  *
  * What each caller sees is unchanged:
  * - **Its own rows.** A call resolves only once the statement that carried its rows has committed, with
@@ -51,6 +56,8 @@ export class EnqueueBatcher {
   private waiting: Call[] = [];
   private inFlight = 0;
   private closed = false;
+  /** A send of this turn's calls is scheduled (`gather`). */
+  private gathering = false;
   private idle: Array<() => void> = [];
 
   constructor(
@@ -70,7 +77,8 @@ export class EnqueueBatcher {
     if (this.closed) return Promise.reject(this.closedError());
     return new Promise((resolve, reject) => {
       this.waiting.push({ jobs, resolve, reject });
-      this.pump();
+      if (this.inFlight === 0) this.pump();
+      else this.gather();
     });
   }
 
@@ -79,6 +87,20 @@ export class EnqueueBatcher {
     this.closed = true;
     if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * A call came while statements are out but one more may go: send it with every call made in this
+   * turn of the event loop (the callers a returning statement just resolved come back together), not
+   * alone. Without room, the next statement to return sends what waits.
+   */
+  private gather(): void {
+    if (this.gathering || this.inFlight >= this.limits.maxInFlight) return;
+    this.gathering = true;
+    setImmediate(() => {
+      this.gathering = false;
+      this.pump();
+    });
   }
 
   /** Sends what waits while there is room in flight. */
