@@ -22,6 +22,9 @@ export interface PhaseConfig {
   enqueueOneN: number;
   enqueueBulkN: number;
   bulkBatch: number;
+  /** Jobs of the concurrent single-enqueue phase, and how many callers share them. */
+  enqueueConcurrentN: number;
+  enqueueCallers: number;
   drainN: number;
   latencyJobs: number;
   diagnose: boolean;
@@ -50,12 +53,22 @@ export interface DrainResult {
   reports: WorkerReport[];
 }
 
+export interface ConcurrentEnqueueResult {
+  jobsPerSec: number;
+  /** CPU of this process (the callers and the system's client) / jobs, ms. */
+  producerCpuMsPerJob: number;
+  /** CPU of the store (this database's PostgreSQL backends, or redis-server) / jobs, ms. */
+  storeCpuMsPerJob: number | null;
+}
+
 export interface LatencyResult {
   p50Ms: number;
   p95Ms: number;
   samplesMs: number[];
 }
 
+/** Untimed calls per caller before the concurrent-enqueue phase is timed (connections, plans, JIT). */
+const CONCURRENT_WARMUP_CALLS = 20;
 const LATENCY_WARMUP = 20;
 /** Pause after each latency job so the worker is idle (and its completion written) before the next. */
 const LATENCY_IDLE_GAP_MS = 20;
@@ -82,6 +95,54 @@ export function measureEnqueue(spec: SystemSpec, cfg: PhaseConfig): Promise<Enqu
       return { oneJobsPerSec, bulkJobsPerSec };
     }),
   );
+}
+
+/**
+ * Concurrent single enqueue (what an API under load does): `enqueueCallers` async loops share
+ * `enqueueConcurrentN` jobs, each loop enqueueing one job per call and awaiting it (durable: each system's
+ * call resolves once its job is committed, or written to Redis) before the next. Every system uses the
+ * call of its own one-at-a-time figure (`enqueueOne`) on the connections its adapter set up.
+ */
+export function measureConcurrentEnqueue(
+  spec: SystemSpec,
+  cfg: PhaseConfig,
+): Promise<ConcurrentEnqueueResult> {
+  return withScratch(spec, cfg, 'conc', (target, db) =>
+    withProducer(spec, target, async (system) => {
+      const callers = cfg.enqueueCallers;
+      const warmUp = callers * CONCURRENT_WARMUP_CALLS;
+      await concurrently(callers, 0, warmUp, (n) => system.enqueueOne(n));
+      const storeBefore = storeCpuMs(spec, db);
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      await concurrently(callers, warmUp, cfg.enqueueConcurrentN, (n) => system.enqueueOne(n));
+      const elapsed = seconds(started);
+      const cpu = process.cpuUsage(cpuBefore);
+      const storeAfter = storeCpuMs(spec, db);
+      const n = cfg.enqueueConcurrentN;
+      return {
+        jobsPerSec: n / elapsed,
+        producerCpuMsPerJob: (cpu.user + cpu.system) / 1000 / n,
+        storeCpuMsPerJob:
+          storeBefore !== null && storeAfter !== null ? (storeAfter - storeBefore) / n : null,
+      };
+    }),
+  );
+}
+
+/** Runs `callers` loops that call `fn` for each of `count` numbers from `first`, one call at a time each. */
+async function concurrently(
+  callers: number,
+  first: number,
+  count: number,
+  fn: (n: number) => Promise<void>,
+): Promise<void> {
+  let next = first;
+  const end = first + count;
+  const loop = async () => {
+    while (next < end) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: callers }, loop));
 }
 
 /**
