@@ -14,6 +14,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase, withClient } from './support/database';
 import { createJobsApp } from './support/jobs-app';
+import { waitForJobState } from './support/jobs';
 import { waitFor } from './support/wait-for';
 
 const CLS_KEY = 'accountId';
@@ -274,6 +275,47 @@ describe('concurrent enqueues outside a transaction are coalesced (group commit)
       [1, 2, 3].map((n) => jobs.performLater(NoteJob, { text: 'after', n }, { accountId: 'acme' })),
     );
     expect((await rows()).map((r) => r.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('wakes an idle worker for jobs of an insert that went beside another (no NOTIFY of its own)', async () => {
+    const worker = await createJobsApp({
+      url: db.url,
+      providers: [NoteJob],
+      // Polling once a minute: only a NOTIFY can start these jobs within the test's timeout.
+      jobs: { tenant: { clsKey: CLS_KEY }, worker: { pollIntervalMs: 60_000 } },
+    });
+    try {
+      const queue = worker.get(JobQueueService);
+      const enqueue = (text: string, n: number) =>
+        queue.performLater(NoteJob, { text, n }, { accountId: 'acme' });
+      const first = await enqueue('warm-up', 0);
+      await waitForJobState(queue, first, 'completed'); // the worker listens, and is idle again
+
+      const lock = await blockInserts();
+      let alone: Promise<unknown>;
+      let beside: Promise<string[]>;
+      try {
+        // Sent alone (nothing else in flight): it would notify in its own statement...
+        alone = enqueue('alone', 1).catch((e: unknown) => e);
+        await waitFor(async () => (await blockedInserts()) === 1, { message: 'the first insert' });
+        // ...and these go beside it, in one insert without pg_notify.
+        beside = Promise.all([2, 3, 4, 5].map((n) => enqueue('beside', n)));
+        await waitFor(async () => (await blockedInserts()) === 2, { message: 'the second insert' });
+        // The first one never commits: only the wake-up after the second can start its jobs.
+        await sql(
+          `select pg_terminate_backend(pid) from pg_stat_activity
+           where datname = $1 and wait_event_type = 'Lock' and query like '%jsonb_to_recordset%'
+           order by query_start limit 1`,
+          [db.name],
+        );
+        expect(await alone).toBeInstanceOf(EnqueueFailedError);
+      } finally {
+        await lock.release();
+      }
+      for (const id of await beside) await waitForJobState(queue, id, 'completed');
+    } finally {
+      await worker.close();
+    }
   });
 
   it('writes the calls waiting at shutdown before closing its connections, and refuses later ones', async () => {

@@ -40,8 +40,12 @@ class FakeTable {
   private lastId = 0;
   private readonly gates: Array<() => void> = [];
 
-  readonly write = async (jobs: readonly NewJob[]): Promise<InsertedJob[]> => {
+  /** Per statement: whether the batcher sent it alone (nothing else in flight or waiting). */
+  readonly alone: boolean[] = [];
+
+  readonly write = async (jobs: readonly NewJob[], alone: boolean): Promise<InsertedJob[]> => {
     this.statements.push([...jobs]);
+    this.alone.push(alone);
     if (!this.auto) await new Promise<void>((resolve) => this.gates.push(resolve));
     if (jobs.some((j) => this.poison.has(textOf(j)))) throw this.failWith;
     const rows: InsertedJob[] = [];
@@ -109,6 +113,8 @@ describe('EnqueueBatcher', () => {
     table.release();
     await settle();
     expect(table.statements.map((s) => s.map(textOf))).toEqual([['a'], ['b', 'c', 'd', 'e']]);
+    // Each went with nothing else in flight or waiting: "alone" (it notifies workers itself).
+    expect(table.alone).toEqual([true, true]);
     table.release();
     expect(await first).toEqual([{ id: '1', unique_key: null }]);
     expect(await Promise.all(rest)).toEqual([
@@ -129,6 +135,7 @@ describe('EnqueueBatcher', () => {
     expect(table.sizes()).toEqual([1]); // 'a' at once; b, c, d at the end of this turn
     await settle();
     expect(table.statements.map((s) => s.map(textOf))).toEqual([['a'], ['b', 'c', 'd']]);
+    expect(table.alone).toEqual([true, false]); // b, c, d went beside a
     expect(batcher.busy).toBe(2);
     calls.push(batcher.insert([job('e')]), batcher.insert([job('f')]));
     await settle();

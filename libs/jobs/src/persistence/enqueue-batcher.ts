@@ -2,8 +2,12 @@ import { isDataError } from './database-errors';
 import type { NewJob } from './job-row';
 import type { InsertedJob } from './job-store';
 
-/** Writes jobs in one statement (one commit) and returns the rows written, in order (`JobStore.insert`). */
-export type InsertJobs = (jobs: readonly NewJob[]) => Promise<InsertedJob[]>;
+/**
+ * Writes jobs in one statement (one commit) and returns the rows written, in order (`JobStore.insert`).
+ * `alone`: no other insert of this batcher is in flight or waiting (the latency of this one call is what
+ * matters, not the throughput of many).
+ */
+export type InsertJobs = (jobs: readonly NewJob[], alone: boolean) => Promise<InsertedJob[]>;
 
 /** Bounds of an `EnqueueBatcher`. */
 export interface EnqueueBatcherLimits {
@@ -137,10 +141,11 @@ export class EnqueueBatcher {
 
   /** Writes one batch and settles its calls; never rejects. */
   private async send(batch: readonly Call[]): Promise<void> {
+    const alone = this.inFlight === 1 && this.waiting.length === 0;
     if (batch.length === 1) {
       const [call] = batch;
       try {
-        call.resolve(await this.write(call.jobs));
+        call.resolve(await this.write(call.jobs, alone));
       } catch (error) {
         call.reject(error);
       }
@@ -149,7 +154,7 @@ export class EnqueueBatcher {
     const { sent, from } = document(batch);
     let rows: InsertedJob[];
     try {
-      rows = await this.write(sent);
+      rows = await this.write(sent, alone);
     } catch (error) {
       if (!isRefusedRow(error)) {
         for (const call of batch) call.reject(error);
