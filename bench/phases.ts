@@ -59,6 +59,8 @@ export interface ConcurrentEnqueueResult {
   producerCpuMsPerJob: number;
   /** CPU of the store (this database's PostgreSQL backends, or redis-server) / jobs, ms. */
   storeCpuMsPerJob: number | null;
+  /** `pg_stat_database.xact_commit` delta / jobs, once every connection closed (PostgreSQL systems). */
+  commitsPerJob: number | null;
 }
 
 export interface LatencyResult {
@@ -107,11 +109,16 @@ export function measureConcurrentEnqueue(
   spec: SystemSpec,
   cfg: PhaseConfig,
 ): Promise<ConcurrentEnqueueResult> {
-  return withScratch(spec, cfg, 'conc', (target, db) =>
-    withProducer(spec, target, async (system) => {
+  return withScratch(spec, cfg, 'conc', async (target, db) => {
+    const system = await spec.create();
+    let open = true;
+    try {
+      await system.setup(target, { role: 'producer', concurrency: spec.concurrency });
       const callers = cfg.enqueueCallers;
       const warmUp = callers * CONCURRENT_WARMUP_CALLS;
       await concurrently(callers, 0, warmUp, (n) => system.enqueueOne(n));
+      if (db) await sleep(STATS_FLUSH_MS); // the warm-up's commits are counted before the start
+      const commitsBefore = db ? await transactionsCommitted(db.name) : null;
       const storeBefore = storeCpuMs(spec, db);
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
@@ -120,14 +127,24 @@ export function measureConcurrentEnqueue(
       const cpu = process.cpuUsage(cpuBefore);
       const storeAfter = storeCpuMs(spec, db);
       const n = cfg.enqueueConcurrentN;
+      let commitsPerJob: number | null = null;
+      if (db && commitsBefore !== null) {
+        await system.teardown();
+        open = false;
+        await waitForNoConnections(db.name);
+        commitsPerJob = ((await transactionsCommitted(db.name)) - commitsBefore) / n;
+      }
       return {
         jobsPerSec: n / elapsed,
         producerCpuMsPerJob: (cpu.user + cpu.system) / 1000 / n,
         storeCpuMsPerJob:
           storeBefore !== null && storeAfter !== null ? (storeAfter - storeBefore) / n : null,
+        commitsPerJob,
       };
-    }),
-  );
+    } finally {
+      if (open) await system.teardown();
+    }
+  });
 }
 
 /** Runs `callers` loops that call `fn` for each of `count` numbers from `first`, one call at a time each. */

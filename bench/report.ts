@@ -12,6 +12,7 @@ export type MetricId =
   | 'enqueueConcurrent'
   | 'enqueueConcurrentProducerCpu'
   | 'enqueueConcurrentStoreCpu'
+  | 'enqueueConcurrentCommits'
   | 'drain'
   | 'latencyP50'
   | 'latencyP95'
@@ -66,6 +67,12 @@ export function metricDefs(cfg: BenchConfigSummary): MetricDef[] {
     {
       id: 'enqueueConcurrentStoreCpu',
       label: `Store CPU per job (ms, ${cfg.enqueueCallers} concurrent callers; PG backends or redis-server)`,
+      better: 'lower',
+      digits: 3,
+    },
+    {
+      id: 'enqueueConcurrentCommits',
+      label: `PostgreSQL commits per job (${cfg.enqueueCallers} concurrent callers)`,
       better: 'lower',
       digits: 3,
     },

@@ -209,6 +209,7 @@ async function runSystem(
   addSample(result, 'enqueueConcurrent', concurrent.jobsPerSec);
   addSample(result, 'enqueueConcurrentProducerCpu', concurrent.producerCpuMsPerJob);
   addSample(result, 'enqueueConcurrentStoreCpu', concurrent.storeCpuMsPerJob);
+  addSample(result, 'enqueueConcurrentCommits', concurrent.commitsPerJob);
 
   const drain = await measureDrain(spec, phase, 1);
   addSample(result, 'drain', drain.jobsPerSec);
@@ -245,7 +246,8 @@ async function runSystem(
     `run ${run}: ${spec.id}: enqueue ${Math.round(enqueue.oneJobsPerSec)}/s, bulk ${Math.round(enqueue.bulkJobsPerSec)}/s, ` +
       `${config.enqueueCallers} callers ${Math.round(concurrent.jobsPerSec)}/s ` +
       `(CPU ${concurrent.producerCpuMsPerJob.toFixed(3)} ms/job here, ` +
-      `${concurrent.storeCpuMsPerJob?.toFixed(3) ?? '—'} in the store); ` +
+      `${concurrent.storeCpuMsPerJob?.toFixed(3) ?? '—'} in the store, ` +
+      `${concurrent.commitsPerJob?.toFixed(3) ?? '—'} commits/job); ` +
       `drain ${Math.round(drain.jobsPerSec)}/s (${drain.commitsPerJob?.toFixed(3) ?? '—'} commits/job, ` +
       `${drain.maxRssMb.toFixed(0)} MiB, worker CPU ${drain.workerCpuMsPerJob.toFixed(3)} ms/job, ` +
       `store CPU ${drain.storeCpuMsPerJob?.toFixed(3) ?? '—'} ms/job, ELU ${drain.eventLoopUtilization.toFixed(2)}); ` +

@@ -107,7 +107,7 @@ export class JobsRepository implements JobStore {
     );
     db.beforeEnd(async () => {
       await this.batcher.close();
-      await this.waking;
+      while (this.waking) await this.waking; // a wake-up may ask for one more as it ends
     });
   }
 
