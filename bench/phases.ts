@@ -23,6 +23,9 @@ export interface PhaseConfig {
   enqueueOneN: number;
   enqueueBulkN: number;
   bulkBatch: number;
+  /** Jobs of the concurrent single-enqueue phase, and how many callers share them. */
+  enqueueConcurrentN: number;
+  enqueueCallers: number;
   drainN: number;
   latencyJobs: number;
   diagnose: boolean;
@@ -51,12 +54,24 @@ export interface DrainResult {
   reports: WorkerReport[];
 }
 
+export interface ConcurrentEnqueueResult {
+  jobsPerSec: number;
+  /** CPU of this process (the callers and the system's client) / jobs, ms. */
+  producerCpuMsPerJob: number;
+  /** CPU of the store (this database's PostgreSQL backends, or redis-server) / jobs, ms. */
+  storeCpuMsPerJob: number | null;
+  /** `pg_stat_database.xact_commit` delta / jobs, once every connection closed (PostgreSQL systems). */
+  commitsPerJob: number | null;
+}
+
 export interface LatencyResult {
   p50Ms: number;
   p95Ms: number;
   samplesMs: number[];
 }
 
+/** Untimed calls per caller before the concurrent-enqueue phase is timed (connections, plans, JIT). */
+const CONCURRENT_WARMUP_CALLS = 20;
 const LATENCY_WARMUP = 20;
 /** Pause after each latency job so the worker is idle (and its completion written) before the next. */
 const LATENCY_IDLE_GAP_MS = 20;
@@ -90,6 +105,69 @@ export function enqueueOn(
     const bulkJobsPerSec = cfg.enqueueBulkN / seconds(started);
     return { oneJobsPerSec, bulkJobsPerSec };
   });
+}
+
+/**
+ * Concurrent single enqueue (what an API under load does): `enqueueCallers` async loops share
+ * `enqueueConcurrentN` jobs, each loop enqueueing one job per call and awaiting it (durable: each system's
+ * call resolves once its job is committed, or written to Redis) before the next. Every system uses the
+ * call of its own one-at-a-time figure (`enqueueOne`) on the connections its adapter set up.
+ */
+export function measureConcurrentEnqueue(
+  spec: SystemSpec,
+  cfg: PhaseConfig,
+): Promise<ConcurrentEnqueueResult> {
+  return withScratch(spec, cfg, 'conc', async (target, db) => {
+    const system = await spec.create();
+    let open = true;
+    try {
+      await system.setup(target, { role: 'producer', concurrency: spec.concurrency });
+      const callers = cfg.enqueueCallers;
+      const warmUp = callers * CONCURRENT_WARMUP_CALLS;
+      await concurrently(callers, 0, warmUp, (n) => system.enqueueOne(n));
+      if (db) await sleep(STATS_FLUSH_MS); // the warm-up's commits are counted before the start
+      const commitsBefore = db ? await transactionsCommitted(db.name) : null;
+      const storeBefore = storeCpuMs(spec, db);
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      await concurrently(callers, warmUp, cfg.enqueueConcurrentN, (n) => system.enqueueOne(n));
+      const elapsed = seconds(started);
+      const cpu = process.cpuUsage(cpuBefore);
+      const storeAfter = storeCpuMs(spec, db);
+      const n = cfg.enqueueConcurrentN;
+      let commitsPerJob: number | null = null;
+      if (db && commitsBefore !== null) {
+        await system.teardown();
+        open = false;
+        await waitForNoConnections(db.name);
+        commitsPerJob = ((await transactionsCommitted(db.name)) - commitsBefore) / n;
+      }
+      return {
+        jobsPerSec: n / elapsed,
+        producerCpuMsPerJob: (cpu.user + cpu.system) / 1000 / n,
+        storeCpuMsPerJob:
+          storeBefore !== null && storeAfter !== null ? (storeAfter - storeBefore) / n : null,
+        commitsPerJob,
+      };
+    } finally {
+      if (open) await system.teardown();
+    }
+  });
+}
+
+/** Runs `callers` loops that call `fn` for each of `count` numbers from `first`, one call at a time each. */
+async function concurrently(
+  callers: number,
+  first: number,
+  count: number,
+  fn: (n: number) => Promise<void>,
+): Promise<void> {
+  let next = first;
+  const end = first + count;
+  const loop = async () => {
+    while (next < end) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: callers }, loop));
 }
 
 /**

@@ -9,6 +9,10 @@ import { median } from './support/stats';
 export type MetricId =
   | 'enqueueOne'
   | 'enqueueBulk'
+  | 'enqueueConcurrent'
+  | 'enqueueConcurrentProducerCpu'
+  | 'enqueueConcurrentStoreCpu'
+  | 'enqueueConcurrentCommits'
   | 'drain'
   | 'latencyP50'
   | 'latencyP95'
@@ -44,6 +48,33 @@ export function metricDefs(cfg: BenchConfigSummary): MetricDef[] {
       better: 'higher',
       digits: 0,
       chart: 'enqueue bulk',
+    },
+    {
+      id: 'enqueueConcurrent',
+      label:
+        `Enqueue, ${cfg.enqueueCallers} concurrent callers, one job per call ` +
+        `(jobs/s, N=${fmtInt(cfg.enqueueConcurrentN)})`,
+      better: 'higher',
+      digits: 0,
+      chart: `enqueue c${cfg.enqueueCallers}`,
+    },
+    {
+      id: 'enqueueConcurrentProducerCpu',
+      label: `Producer CPU per job (ms, ${cfg.enqueueCallers} concurrent callers)`,
+      better: 'lower',
+      digits: 3,
+    },
+    {
+      id: 'enqueueConcurrentStoreCpu',
+      label: `Store CPU per job (ms, ${cfg.enqueueCallers} concurrent callers; PG backends or redis-server)`,
+      better: 'lower',
+      digits: 3,
+    },
+    {
+      id: 'enqueueConcurrentCommits',
+      label: `PostgreSQL commits per job (${cfg.enqueueCallers} concurrent callers)`,
+      better: 'lower',
+      digits: 3,
     },
     {
       id: 'drain',
@@ -110,6 +141,8 @@ export interface BenchConfigSummary {
   enqueueOneN: number;
   enqueueBulkN: number;
   bulkBatch: number;
+  enqueueConcurrentN: number;
+  enqueueCallers: number;
   drainN: number;
   latencyJobs: number;
   scaleProcesses: number[];
@@ -288,7 +321,8 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
   );
   lines.push(
     `- N: enqueue ${fmtInt(cfg.enqueueOneN)} one at a time and ${fmtInt(cfg.enqueueBulkN)} in batches of ` +
-      `${fmtInt(cfg.bulkBatch)}; drain ${fmtInt(cfg.drainN)} no-op jobs, prefilled in bulk; idle latency over ` +
+      `${fmtInt(cfg.bulkBatch)}, and ${fmtInt(cfg.enqueueConcurrentN)} by ${cfg.enqueueCallers} concurrent ` +
+      `callers (one job per call, each awaited before its next; after a warm-up of 20 calls each); drain ${fmtInt(cfg.drainN)} no-op jobs, prefilled in bulk; idle latency over ` +
       `${cfg.latencyJobs} sequential jobs (after 20 warm-up jobs), 20 ms idle between jobs.`,
   );
   lines.push(

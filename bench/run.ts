@@ -34,7 +34,13 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findPgbench, measureCeiling } from './ceiling';
-import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
+import {
+  measureConcurrentEnqueue,
+  measureDrain,
+  measureEnqueue,
+  measureLatency,
+  PhaseConfig,
+} from './phases';
 import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
 import { DashboardListResult, measureDashboardList, renderDashboardList } from './dashboard-list';
 import { measureHistory, measureHuge, renderHistory, renderHuge } from './big-tables';
@@ -114,6 +120,8 @@ function parseCli(argv: string[]): Cli {
     enqueueOneN: quick ? 1_000 : 2_000,
     enqueueBulkN: quick ? 5_000 : 20_000,
     bulkBatch: 1_000,
+    enqueueConcurrentN: quick ? 5_000 : 20_000,
+    enqueueCallers: 50,
     drainN: large ? 200_000 : quick ? 5_000 : 20_000,
     latencyJobs: quick ? 50 : 200,
     scaleProcesses: values['skip-scale'] ? [1] : [1, 2, 4],
@@ -244,6 +252,11 @@ async function runSystem(
   const enqueue = await measureEnqueue(spec, phase);
   addSample(result, 'enqueueOne', enqueue.oneJobsPerSec);
   addSample(result, 'enqueueBulk', enqueue.bulkJobsPerSec);
+  const concurrent = await measureConcurrentEnqueue(spec, phase);
+  addSample(result, 'enqueueConcurrent', concurrent.jobsPerSec);
+  addSample(result, 'enqueueConcurrentProducerCpu', concurrent.producerCpuMsPerJob);
+  addSample(result, 'enqueueConcurrentStoreCpu', concurrent.storeCpuMsPerJob);
+  addSample(result, 'enqueueConcurrentCommits', concurrent.commitsPerJob);
 
   const drain = await measureDrain(spec, phase, 1);
   addSample(result, 'drain', drain.jobsPerSec);
@@ -277,7 +290,11 @@ async function runSystem(
     }
   }
   log(
-    `run ${run}: ${spec.id}: enqueue ${Math.round(enqueue.oneJobsPerSec)}/s, bulk ${Math.round(enqueue.bulkJobsPerSec)}/s; ` +
+    `run ${run}: ${spec.id}: enqueue ${Math.round(enqueue.oneJobsPerSec)}/s, bulk ${Math.round(enqueue.bulkJobsPerSec)}/s, ` +
+      `${config.enqueueCallers} callers ${Math.round(concurrent.jobsPerSec)}/s ` +
+      `(CPU ${concurrent.producerCpuMsPerJob.toFixed(3)} ms/job here, ` +
+      `${concurrent.storeCpuMsPerJob?.toFixed(3) ?? '—'} in the store, ` +
+      `${concurrent.commitsPerJob?.toFixed(3) ?? '—'} commits/job); ` +
       `drain ${Math.round(drain.jobsPerSec)}/s (${drain.commitsPerJob?.toFixed(3) ?? '—'} commits/job, ` +
       `${drain.maxRssMb.toFixed(0)} MiB, worker CPU ${drain.workerCpuMsPerJob.toFixed(3)} ms/job, ` +
       `store CPU ${drain.storeCpuMsPerJob?.toFixed(3) ?? '—'} ms/job, ELU ${drain.eventLoopUtilization.toFixed(2)}); ` +

@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import request from 'supertest';
 import { Job, JobContext, JobHandler, JobQueueService, JobsModule } from 'nestjs-tenant-jobs';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, TestDatabase, withClient } from './support/database';
 import { waitForJobState } from './support/jobs';
 import { trackApp } from './support/open-apps';
 import { waitFor } from './support/wait-for';
@@ -152,6 +152,41 @@ describe('OpenTelemetry traces (an HTTP request → enqueue → perform)', () =>
     expect(smtp.map((s) => s.parentSpanContext?.spanId).sort()).toEqual(
       attempts.map((a) => a.spanContext().spanId).sort(),
     );
+  });
+
+  it('concurrent enqueues, coalesced into one insert, keep one producer span each and their own traceparent', async () => {
+    exporter.reset();
+    const jobs = app.get(JobQueueService);
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        tracer().startActiveSpan(`request ${n}`, { kind: SpanKind.SERVER }, async (span) => {
+          try {
+            return await jobs.performLater(SendMailJob, { to: `user${n}@example.com` });
+          } finally {
+            span.end();
+          }
+        }),
+      ),
+    );
+    const stored = await withClient(db.url, async (c) => {
+      const { rows } = await c.query<{ id: string; trace_context: string }>(
+        'select id::text, trace_context from jobs.jobs where id = any($1::bigint[])',
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.id, r.trace_context]));
+    });
+    const sends = spans('send mailers');
+    expect(sends).toHaveLength(20);
+    ids.forEach((id, n) => {
+      const [request] = spans(`request ${n}`);
+      const send = sends.find((s) => s.attributes['messaging.message.id'] === id);
+      expect(send?.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+      const { traceId, spanId } = send!.spanContext();
+      expect(stored.get(id)).toBe(`00-${traceId}-${spanId}-01`);
+    });
+    // Let every attempt end (each job fails once), so that no span of these leaks into the next test.
+    for (const id of ids) await waitForJobState(jobs, id, 'completed');
+    await waitFor(() => spans('process mailers').length === 40, { message: '40 consumer spans' });
   });
 
   it('an enqueue outside any span still traces: a root producer span, linked from the attempt', async () => {

@@ -83,6 +83,7 @@ export class JobsDatabase implements OnApplicationShutdown {
   private readonly pooled: boolean;
   /** What opens a transaction on each pool: `begin`, with `set local` of its settings when pooled. */
   private readonly opening: { queue: string; worker: string };
+  private readonly finishers: Array<() => Promise<void>> = [];
 
   /**
    * @param dataSource the app's DataSource (migrations, callers' transactions; both pools connect like it).
@@ -158,7 +159,16 @@ export class JobsDatabase implements OnApplicationShutdown {
     return this.workerPoolInstance;
   }
 
+  /**
+   * Registers work to finish before the pools end at shutdown (the enqueue batcher's waiting calls):
+   * `onApplicationShutdown` awaits it first, so nothing accepted is cut off by a closed pool.
+   */
+  beforeEnd(finish: () => Promise<void>): void {
+    this.finishers.push(finish);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.finishers.map((finish) => finish()));
     const pools = [this.workerPoolInstance, this.queuePool, this.listenPool];
     this.workerPoolInstance = this.queuePool = this.listenPool = undefined;
     await Promise.all(pools.map((pool) => pool?.end()));

@@ -20,7 +20,44 @@ import type { JobLimits, NewJob } from '../job-row';
  */
 export function enqueueSql(schema: string, channel: string): string {
   return `
-    with ins as (
+    with ins as (${insertJobs(schema)})
+    select ins.id::text as id, ins.unique_key
+    from ins
+    left join (
+      select pg_notify('${channel}', '') as notified
+      where exists (select 1 from ins where ins.run_at <= now())
+    ) n on true`;
+}
+
+/**
+ * `enqueueSql` without its `pg_notify`, for the inserts the batcher sends while others are in flight
+ * (`EnqueueBatcher`): each row says whether it is `due` now, and the caller wakes workers apart, after
+ * the commit (`wakeWorkersSql`).
+ *
+ * Why: a transaction that notifies takes one lock on the database (PostgreSQL's notify queue, held
+ * from just before its commit until the commit, durable WAL flush included, is done), so notifying
+ * inserts commit one after another, however many connections send them. Measured with 50 concurrent
+ * callers on the shared 2-core machine: 35–45% more jobs/s without it.
+ */
+export function quietEnqueueSql(schema: string): string {
+  return `
+    with ins as (${insertJobs(schema)})
+    select ins.id::text as id, ins.unique_key, ins.run_at <= now() as due
+    from ins`;
+}
+
+/**
+ * Wakes idle workers after quiet inserts committed. Its commit is asynchronous (`set_config(…, true)`
+ * applies to this transaction only): a wake-up is a hint that needs no WAL flush, so the notify lock is
+ * held for microseconds, not for a flush. Workers poll as well, so a lost wake-up delays, never loses.
+ */
+export function wakeWorkersSql(channel: string): string {
+  return `select set_config('synchronous_commit', 'off', true), pg_notify('${channel}', '')`;
+}
+
+/** The insert both enqueue statements share (see `enqueueSql`). */
+function insertJobs(schema: string): string {
+  return `
       insert into "${schema}".jobs
         (name, queue, priority, payload, account_id, max_attempts, run_at, unique_key, state,
          trace_context, parent_id, concurrency_key, concurrency_limit, rate_key, rate_limit,
@@ -41,13 +78,7 @@ export function enqueueSql(schema: string, channel: string): string {
       on conflict (unique_key) where unique_key is not null and state in ('available', 'running')
       do nothing
       returning id, unique_key, run_at
-    )
-    select ins.id::text as id, ins.unique_key
-    from ins
-    left join (
-      select pg_notify('${channel}', '') as notified
-      where exists (select 1 from ins where ins.run_at <= now())
-    ) n on true`;
+    `;
 }
 
 /**
