@@ -28,6 +28,7 @@ const ALL = [
   'PausedTable1796139000000',
   'ObservabilityColumns1796142600000',
   'StartMarks1796146200000',
+  'PayloadRulesColumn1796157200000',
 ];
 
 @Injectable()
@@ -104,6 +105,7 @@ describe('migration names', () => {
       'PausedTableMyJobs1796139000000',
       'ObservabilityColumnsMyJobs1796142600000',
       'StartMarksMyJobs1796146200000',
+      'PayloadRulesColumnMyJobs1796157200000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -115,6 +117,7 @@ describe('migration names', () => {
         '1796139000000',
         '1796142600000',
         '1796146200000',
+        '1796157200000',
       ]),
     );
   });
@@ -219,6 +222,21 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it('undoing PayloadRulesColumn drops its column', async () => {
+    const columns = () =>
+      withClient(db.url, async (c) => {
+        const { rows } = await c.query<{ c: string }>(
+          `select column_name as c from information_schema.columns
+           where table_schema = 'jobs' and table_name = 'jobs' and column_name = 'payload_rules'`,
+        );
+        return rows.map((r) => r.c);
+      });
+    expect(await columns()).toEqual(['payload_rules']);
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 7));
+    expect(await columns()).toEqual([]);
   });
 
   it('undoing StartMarks drops its columns and its index', async () => {
@@ -364,6 +382,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'ObservabilityColumnsBillingJobs1796142600000',
         'StartMarks1796146200000',
         'StartMarksBillingJobs1796146200000',
+        'PayloadRulesColumn1796157200000',
+        'PayloadRulesColumnBillingJobs1796157200000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([

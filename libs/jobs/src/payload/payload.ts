@@ -3,6 +3,7 @@ import { validate, ValidationError, ValidatorOptions } from 'class-validator';
 import type { JobDefinition } from '../discovery/job-definition';
 import { InvalidPayloadError, PayloadFieldError } from '../errors';
 import { toStorableJson } from '../values';
+import { plainCopy } from './payload-rules';
 
 /**
  * Transforms a plain payload into the job's payload class and validates it. Returns the instance `perform`
@@ -28,6 +29,36 @@ export async function toValidPayload(
     throw new InvalidPayloadError(definition.name, flatten(errors, fieldPrefix));
   }
   return instance;
+}
+
+/**
+ * The payload a handler receives for a stored row. A row enqueued under the rules this process has
+ * (`recordedRules` equals the class's fingerprint, see `PayloadRules`) passed them already: it is only
+ * turned into an instance of the payload class, as `plainToInstance` would (through `plainCopy` when the
+ * class has no class-transformer metadata). A row without a fingerprint (enqueued before it was
+ * recorded) or with another one (the class's rules changed since: a deploy) is validated as at enqueue,
+ * by `toValidPayload`.
+ */
+export function toPerformPayload(
+  definition: JobDefinition,
+  payload: unknown,
+  recordedRules: string | null | undefined,
+  validatorOptions: ValidatorOptions,
+): Promise<unknown> {
+  const type = definition.payloadType;
+  const rules = definition.payloadRules;
+  if (
+    !type ||
+    !rules?.fingerprint ||
+    recordedRules !== rules.fingerprint ||
+    payload === null ||
+    typeof payload !== 'object' ||
+    Array.isArray(payload)
+  ) {
+    return toValidPayload(definition, payload, validatorOptions);
+  }
+  const copied = rules.plainCopy && plainCopy(type, payload as Record<string, unknown>);
+  return Promise.resolve(copied || plainToInstance(type, payload));
 }
 
 /**

@@ -149,6 +149,7 @@ export class EnqueuePipeline {
       delayMs: item.delayMs !== undefined ? Math.round(item.delayMs) : null,
       uniqueKey: item.uniqueKey ?? null,
       traceContext: this.lifecycle.tracing ? this.lifecycle.tracing.traceparent() : null,
+      payloadRules: definition.payloadRules?.fingerprint,
     };
   }
 

@@ -6,7 +6,7 @@ import { JobCancelledError, JobTimeoutError, UnknownJobError } from '../errors';
 import type { HandlerInvoker, JobContext } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
-import { toValidPayload } from '../payload/payload';
+import { toPerformPayload } from '../payload/payload';
 import { JobLifecycle } from '../observability/job-lifecycle';
 import { checkProgress } from '../observability/job-progress';
 import type { JobAttempt } from '../persistence/job-attempt';
@@ -70,9 +70,12 @@ export class JobRunner {
   execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
     return this.withTimeout(definition, signal, (s) =>
       this.tenancy.run(job, () =>
-        toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
-          this.perform(definition, payload, this.context(job, s)),
-        ),
+        toPerformPayload(
+          definition,
+          job.payload,
+          job.payloadRules,
+          this.options.validatorOptions,
+        ).then((payload) => this.perform(definition, payload, this.context(job, s))),
       ),
     );
   }

@@ -14,23 +14,24 @@ import type { NewJob } from '../job-row';
  *   The left join evaluates the uncorrelated sub-select once.
  * - `jsonb_to_recordset` reads a JSON `null` field as SQL NULL, so a `null` payload (which strict
  *   serialization allows: the handler gets `null`) is put back as JSON null for the NOT NULL column.
- * - `trace_context` is in the document only when the enqueue was traced (a missing key reads as null).
+ * - `trace_context` is in the document only when the enqueue was traced (a missing key reads as null);
+ *   `payload_rules` (the payload class's rule fingerprint, see `PayloadRules`) only for payload classes.
  */
 export function enqueueSql(schema: string, channel: string): string {
   return `
     with ins as (
       insert into "${schema}".jobs
         (name, queue, priority, payload, account_id, max_attempts, run_at, unique_key, state,
-         trace_context)
+         trace_context, payload_rules)
       select d.name, d.queue, d.priority, coalesce(d.payload, 'null'::jsonb), d.account_id, d.max_attempts,
              coalesce(d.run_at, now() + coalesce(d.delay_ms, 0) * interval '1 millisecond'),
-             d.unique_key, 'available', d.trace_context
+             d.unique_key, 'available', d.trace_context, d.payload_rules
       from rows from (
              jsonb_to_recordset($1::jsonb) as (name text, queue text, priority int, payload jsonb,
                account_id text, max_attempts int, run_at timestamptz, delay_ms bigint, unique_key text,
-               trace_context text)
+               trace_context text, payload_rules text)
            ) with ordinality as d(name, queue, priority, payload, account_id, max_attempts, run_at,
-                                  delay_ms, unique_key, trace_context, ord)
+                                  delay_ms, unique_key, trace_context, payload_rules, ord)
       order by d.ord
       on conflict (unique_key) where unique_key is not null and state in ('available', 'running')
       do nothing
@@ -65,6 +66,7 @@ export function enqueueDocument(rows: readonly NewJob[]): string {
       `"account_id":${jsonOrNull(r.accountId)},"max_attempts":${r.maxAttempts},` +
       `"run_at":${r.runAt === null ? 'null' : JSON.stringify(r.runAt)},` +
       `"delay_ms":${r.delayMs === null ? 'null' : r.delayMs},"unique_key":${jsonOrNull(r.uniqueKey)}` +
+      (r.payloadRules ? `,"payload_rules":${JSON.stringify(r.payloadRules)}` : '') +
       (r.traceContext ? `,"trace_context":${JSON.stringify(r.traceContext)}}` : '}');
   }
   return `[${parts.join(',')}]`;
