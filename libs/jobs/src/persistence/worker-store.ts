@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import type { JobAttempt } from './job-attempt';
 import type { PausedLists } from './pause-store';
 
@@ -18,7 +19,17 @@ export interface ClaimRequest {
   fair?: LaneCursor;
   /** Queues and accounts not to claim from (`JobFlowControl`); `undefined`: nothing paused. */
   paused?: PausedLists;
+  /**
+   * Run the claim on this connection rather than the worker's pool: the LISTEN connection that has just
+   * delivered a NOTIFY, whose server process is awake. A pooled connection idle for a while answers
+   * about 0.1 ms later on a small VM (its process has to be woken), which is most of what an idle
+   * worker can still save between an enqueue's commit and the handler's start. `undefined`: the pool.
+   */
+  connection?: ClaimConnection;
 }
+
+/** A connection a claim can run on (a `pg` client of the worker's pool, see `ClaimRequest.connection`). */
+export type ClaimConnection = Pick<PoolClient, 'query'>;
 
 /**
  * Where a worker's next fair claim starts: the (queue, account) lane its previous claim ended with

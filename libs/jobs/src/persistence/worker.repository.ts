@@ -18,6 +18,7 @@ import {
 } from './sql/lease.sql';
 import { purgeSql } from './sql/operations.sql';
 import type {
+  ClaimConnection,
   ClaimRequest,
   Completion,
   FailedAttempt,
@@ -98,19 +99,24 @@ export class WorkerRepository implements WorkerStore {
    * is paused, the `…Paused` statement adds the paused queues and accounts last. Every claim returns
    * `unstartedRescues` (how often a rescue gave the job back unstarted), so no second statement is needed.
    */
-  claim({ limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest): Promise<JobAttempt[]> {
+  claim(request: ClaimRequest): Promise<JobAttempt[]> {
+    const { limit, workerId, leaseMs, queues, fair, paused, connection } = request;
     const all = !queues || queues.includes('*');
     const values: unknown[] = all ? [limit, workerId, leaseMs] : [limit, workerId, leaseMs, queues];
     if (fair) {
       values.push(fair.queue, fair.account);
       if (paused) values.push(paused.queues, paused.accounts);
       const statement = all ? 'fairClaim' : 'fairClaimQueues';
-      return this.fairClaim(paused ? `${statement}Paused` : statement, fair, values);
+      return this.fairClaim(paused ? `${statement}Paused` : statement, fair, values, connection);
     }
     if (paused) values.push(paused.queues, paused.accounts);
     const statement = all ? 'claim' : 'claimQueues';
     // The rows need no mapping: the statement names its columns after JobAttempt's fields.
-    return this.run<JobAttempt & QueryResultRow>(paused ? `${statement}Paused` : statement, values);
+    return this.run<JobAttempt & QueryResultRow>(
+      paused ? `${statement}Paused` : statement,
+      values,
+      connection,
+    );
   }
 
   /** A fair claim; its first row names the lane to move the cursor to (left on that row: cheaper). */
@@ -118,8 +124,9 @@ export class WorkerRepository implements WorkerStore {
     statement: Statement,
     cursor: LaneCursor,
     values: unknown[],
+    connection: ClaimConnection | undefined,
   ): Promise<JobAttempt[]> {
-    const rows = await this.run<FairClaimRow>(statement, values);
+    const rows = await this.run<FairClaimRow>(statement, values, connection);
     const lane = rows.length > 0 ? rows[0].fairCursor : null;
     if (lane) {
       cursor.queue = lane[0];
@@ -209,7 +216,18 @@ export class WorkerRepository implements WorkerStore {
     return (await this.run('purge', [states, olderThanMs, limit])).length;
   }
 
-  private run<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+  /** A statement on the worker's pool, or on `connection` (a claim, see `ClaimRequest.connection`). */
+  private run<T extends QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+    connection?: ClaimConnection,
+  ): Promise<T[]> {
+    if (connection) {
+      const name = `${this.schema}.${statement}`;
+      return connection
+        .query<T>({ name, text: this.sql[statement], values })
+        .then((result) => result.rows);
+    }
     return this.db.query<T>(this.sql[statement], values, {
       name: `${this.schema}.${statement}`,
       worker: true,

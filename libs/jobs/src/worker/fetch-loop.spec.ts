@@ -1,4 +1,5 @@
 import type { JobAttempt } from '../persistence/job-attempt';
+import type { ClaimConnection } from '../persistence/worker-store';
 import { DatabaseBackoff } from './database-backoff';
 import { FetchLoop } from './fetch-loop';
 import { PrefetchPolicy } from './prefetch';
@@ -9,7 +10,9 @@ import {
   memoryLogger,
 } from './worker-store.fixture-spec';
 
-function setup(options: { concurrency?: number; prefetch?: number } = {}) {
+function setup(
+  options: { concurrency?: number; prefetch?: number; listening?: ClaimConnection } = {},
+) {
   const store = new FakeWorkerStore();
   const logger = memoryLogger();
   const buffered: JobAttempt[] = [];
@@ -30,6 +33,7 @@ function setup(options: { concurrency?: number; prefetch?: number } = {}) {
       prefetch: new PrefetchPolicy(concurrency, options.prefetch ?? 0),
       backoff: new DatabaseBackoff(1_000, logger),
       release: async (jobs) => void released.push(...jobs),
+      notifiedConnection: () => options.listening,
     },
   );
   return { store, logger, loop, buffered, released };
@@ -57,6 +61,23 @@ describe('FetchLoop', () => {
     await jest.advanceTimersByTimeAsync(1_000);
     expect(store.callsOf('claim')).toHaveLength(2);
     expect(store.callsOf('claim')[1]).toEqual([expect.objectContaining({ limit: 4 })]);
+    await loop.stop();
+  });
+
+  it('claims on the LISTEN connection after a NOTIFY woke it, on the pool otherwise', async () => {
+    const listening = { query: jest.fn() } as unknown as ClaimConnection;
+    const { store, loop } = setup({ listening });
+    loop.start();
+    await jest.advanceTimersByTimeAsync(0);
+    loop.wake(true); // a NOTIFY of new jobs while asleep
+    await jest.advanceTimersByTimeAsync(0);
+    loop.wake(); // a freed slot
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(1_000); // the poll
+    const connections = store
+      .callsOf('claim')
+      .map(([request]) => (request as { connection?: ClaimConnection }).connection);
+    expect(connections).toEqual([undefined, listening, undefined, undefined]);
     await loop.stop();
   });
 
