@@ -135,17 +135,26 @@ export class WorkerRepository implements WorkerStore {
     return rows;
   }
 
-  /** `$1` ids, `$2` attempts, `$3` results (JSON text or null), all in the same order; `$4` worker id. */
-  complete(batch: readonly Completion[], workerId: string): Promise<number> {
-    const ids: string[] = [];
-    const attempts: number[] = [];
-    const results: Array<string | null> = [];
-    for (const c of batch) {
-      ids.push(c.id);
-      attempts.push(c.attempt);
-      results.push(c.result);
+  /**
+   * `$1` ids, `$2` attempts, `$3` results (JSON text or null; the whole array NULL when every result is),
+   * all in the same order; `$4` worker id. Ids (digits: they come from `id::text`) and attempts are sent
+   * as array literals built here, which the driver would otherwise quote element by element.
+   */
+  async complete(batch: readonly Completion[], workerId: string): Promise<number> {
+    let ids = '';
+    let attempts = '';
+    let results: Array<string | null> | null = null;
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i];
+      const comma = i === 0 ? '' : ',';
+      ids += comma + c.id;
+      attempts += comma + c.attempt;
+      if (c.result !== null)
+        (results ??= new Array<string | null>(batch.length).fill(null))[i] = c.result;
     }
-    return count(this.run<IdRow>('complete', [ids, attempts, results, workerId]));
+    const values = [`{${ids}}`, `{${attempts}}`, results, workerId];
+    const [row] = await this.run<{ changed: number }>('complete', values);
+    return row.changed;
   }
 
   /** `$1` ids, `$2` attempts (same order), `$3` worker id. */
