@@ -31,34 +31,37 @@ export async function toValidPayload(
   return instance;
 }
 
+/** `trustedPayload`'s answer for a payload that must go through `toValidPayload`. */
+export const UNTRUSTED = Symbol('untrusted payload');
+
 /**
- * The payload a handler receives for a stored row. A row enqueued under the rules this process has
- * (`recordedRules` equals the class's fingerprint, see `PayloadRules`) passed them already: it is only
- * turned into an instance of the payload class, as `plainToInstance` would (through `plainCopy` when the
- * class has no class-transformer metadata). A row without a fingerprint (enqueued before it was
- * recorded) or with another one (the class's rules changed since: a deploy) is validated as at enqueue,
- * by `toValidPayload`.
+ * The payload a handler receives for a stored row, when it needs no validation: the payload itself for a
+ * job without a payload class, or, for a row enqueued under the rules this process has (`recordedRules`
+ * equals the class's fingerprint, see `PayloadRules`), an instance of the payload class built as
+ * `plainToInstance` would (through `plainCopy` when the class has no class-transformer metadata): it
+ * passed these exact rules at enqueue. `UNTRUSTED` for a row without a fingerprint (enqueued before it
+ * was recorded) or with another one (the class's rules changed since: a deploy), to be validated as at
+ * enqueue by `toValidPayload`. Synchronous, so the worker's usual path takes no promise here.
  */
-export function toPerformPayload(
+export function trustedPayload(
   definition: JobDefinition,
   payload: unknown,
   recordedRules: string | null | undefined,
-  validatorOptions: ValidatorOptions,
-): Promise<unknown> {
+): unknown {
   const type = definition.payloadType;
+  if (!type) return payload;
   const rules = definition.payloadRules;
   if (
-    !type ||
     !rules?.fingerprint ||
     recordedRules !== rules.fingerprint ||
     payload === null ||
     typeof payload !== 'object' ||
     Array.isArray(payload)
   ) {
-    return toValidPayload(definition, payload, validatorOptions);
+    return UNTRUSTED;
   }
   const copied = rules.plainCopy && plainCopy(type, payload as Record<string, unknown>);
-  return Promise.resolve(copied || plainToInstance(type, payload));
+  return copied || plainToInstance(type, payload);
 }
 
 /**

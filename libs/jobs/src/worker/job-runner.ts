@@ -6,7 +6,7 @@ import { JobCancelledError, JobTimeoutError, UnknownJobError } from '../errors';
 import type { HandlerInvoker, JobContext } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
-import { toPerformPayload } from '../payload/payload';
+import { toValidPayload, trustedPayload, UNTRUSTED } from '../payload/payload';
 import { JobLifecycle } from '../observability/job-lifecycle';
 import { checkProgress } from '../observability/job-progress';
 import type { JobAttempt } from '../persistence/job-attempt';
@@ -23,7 +23,7 @@ const CANCEL: JobTransition = { kind: 'cancel' };
 const COMPLETE_EMPTY: JobTransition = { kind: 'complete', result: null };
 
 /**
- * Performs one attempt of one job (finds its handler, re-validates the stored payload, enters the job's
+ * Performs one attempt of one job (finds its handler, re-validates the stored payload when its rules changed, enters the job's
  * tenant context, enforces its timeout, calls the handler through `JobInvoker`) and decides what happens
  * next (`attempt`). Shared by the worker and `performNow` (`execute`), so both apply the same rules.
  */
@@ -62,21 +62,26 @@ export class JobRunner {
   }
 
   /**
-   * Runs an attempt in the job's tenant context, with its payload re-validated, all of it under the job's
+   * Runs an attempt in the job's tenant context, with its payload re-validated if its rules changed since
+   * enqueue (or were not recorded), all of it under the job's
    * timeout: the account resolver and the payload validation count too, so a resolver that never settles
    * fails the attempt with `JobTimeoutError` and frees its slot (issue 13, finding 8). Rejects with the
    * attempt's error.
    */
   execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
     return this.withTimeout(definition, signal, (s) =>
-      this.tenancy.run(job, () =>
-        toPerformPayload(
-          definition,
-          job.payload,
-          job.payloadRules,
-          this.options.validatorOptions,
-        ).then((payload) => this.perform(definition, payload, this.context(job, s))),
-      ),
+      this.tenancy.run(job, () => {
+        try {
+          // Usually trusted (same rules as at enqueue, see `trustedPayload`): no promise on that path.
+          const trusted = trustedPayload(definition, job.payload, job.payloadRules);
+          if (trusted !== UNTRUSTED) return this.perform(definition, trusted, this.context(job, s));
+        } catch (error) {
+          return Promise.reject(error as Error); // a handler (or a payload constructor) that throws
+        }
+        return toValidPayload(definition, job.payload, this.options.validatorOptions).then(
+          (payload) => this.perform(definition, payload, this.context(job, s)),
+        );
+      }),
     );
   }
 
