@@ -7,11 +7,13 @@ import type { WorkerStore } from '../persistence/worker-store';
 import type { CompletionBatcher } from './completion-batcher';
 import { toErrorJson, toSafeError } from './error-record';
 import type { JobTransition } from './job-transition';
+import { type AttemptSignal, LazyAbort } from './lazy-abort';
 import { StartMarkBook } from './start-marks';
 
 interface ActiveJob {
   job: JobAttempt;
-  controller: AbortController;
+  /** Its `AbortSignal` is made only if the handler (or a timeout, an observer) asks for it. */
+  controller: LazyAbort;
   /** Set when the job was cancelled or given back at shutdown: its late transition is not recorded. */
   abandoned: boolean;
   done: Promise<void>;
@@ -19,7 +21,7 @@ interface ActiveJob {
 
 /** The runner as the executor uses it. */
 export interface AttemptRunner {
-  attempt(job: JobAttempt, signal: AbortSignal): Promise<JobTransition>;
+  attempt(job: JobAttempt, signal: AttemptSignal): Promise<JobTransition>;
 }
 
 /**
@@ -62,7 +64,7 @@ export class JobExecutor {
 
   /** Starts one attempt. */
   start(job: JobAttempt): void {
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     const entry: ActiveJob = { job, controller, abandoned: false, done: Promise.resolve() };
     this.active.set(job.id, entry);
     const finished = () => {

@@ -15,6 +15,7 @@ import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
 import { toErrorRecord, toSafeError } from './error-record';
 import { JobInvoker } from './job-invoker';
 import type { JobTransition } from './job-transition';
+import { type AttemptSignal, signalOf } from './lazy-abort';
 import { mayHoldUnstorableText, toStorableJson } from '../values';
 
 export type { JobAttempt } from '../persistence/job-attempt';
@@ -51,7 +52,7 @@ export class JobRunner {
    * follows the job's backoff (a backoff function that throws means `backoff.maxMs`), capped at
    * `MAX_DELAY_MS`; an invalid snooze fails the attempt with `InvalidSnoozeError`.
    */
-  attempt(job: JobAttempt, signal: AbortSignal): Promise<JobTransition> {
+  attempt(job: JobAttempt, signal: AttemptSignal): Promise<JobTransition> {
     const definition = this.registry.forName(job.name);
     if (!definition)
       return Promise.resolve(this.failure(undefined, job, new UnknownJobError(job.name)));
@@ -68,7 +69,7 @@ export class JobRunner {
    * fails the attempt with `JobTimeoutError` and frees its slot (issue 13, finding 8). Rejects with the
    * attempt's error.
    */
-  execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
+  execute(definition: JobDefinition, job: JobAttempt, signal: AttemptSignal): Promise<unknown> {
     return this.withTimeout(definition, signal, (s) =>
       this.tenancy.run(job, () => {
         try {
@@ -131,7 +132,7 @@ export class JobRunner {
   private afterThrow(
     definition: JobDefinition,
     job: JobAttempt,
-    signal: AbortSignal,
+    signal: AttemptSignal,
     thrown: unknown,
   ): JobTransition {
     if (isCancelled(signal)) return CANCEL;
@@ -155,12 +156,12 @@ export class JobRunner {
   /** Calls `fn` (the whole attempt) with the job's signal, under the job's timeout if it has one. */
   private withTimeout<T>(
     definition: JobDefinition,
-    outer: AbortSignal,
-    fn: (signal: AbortSignal) => Promise<T>,
+    outer: AttemptSignal,
+    fn: (signal: AttemptSignal) => Promise<T>,
   ): Promise<T> {
     // Without a timeout the caller's signal is the job's signal: no second controller on the hot path.
     if (definition.timeoutMs === undefined) return fn(outer);
-    return this.raceTimeout(definition, definition.timeoutMs, outer, fn);
+    return this.raceTimeout(definition, definition.timeoutMs, signalOf(outer), fn);
   }
 
   /**
@@ -172,7 +173,7 @@ export class JobRunner {
     definition: JobDefinition,
     timeoutMs: number,
     outer: AbortSignal,
-    fn: (signal: AbortSignal) => Promise<T>,
+    fn: (signal: AttemptSignal) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer.reason);
@@ -202,7 +203,8 @@ export class JobRunner {
     return logger;
   }
 
-  private context(job: JobAttempt, signal: AbortSignal): JobContext {
+  /** The handler's `ctx`; its `signal` is made on first read (see `LazyAbort`). */
+  private context(job: JobAttempt, signal: AttemptSignal): JobContext {
     return {
       id: job.id,
       name: job.name,
@@ -210,7 +212,9 @@ export class JobRunner {
       attempt: job.attempt,
       maxAttempts: job.maxAttempts,
       accountId: job.accountId,
-      signal,
+      get signal() {
+        return signalOf(signal);
+      },
       logger: this.loggerFor(job.name),
       snooze,
       progress: this.progressOf(job),
@@ -229,6 +233,6 @@ function snooze(delayMs: number): never {
   throw new SnoozeSignal(delayMs);
 }
 
-function isCancelled(signal: AbortSignal): boolean {
+function isCancelled(signal: AttemptSignal): boolean {
   return signal.aborted && signal.reason instanceof JobCancelledError;
 }
