@@ -15,6 +15,7 @@ import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
 import { toErrorRecord, toSafeError } from './error-record';
 import { JobInvoker } from './job-invoker';
 import type { JobTransition } from './job-transition';
+import { AttemptContext } from './attempt-context';
 import { type AttemptSignal, signalOf } from './lazy-abort';
 import { mayHoldUnstorableText, toStorableJson } from '../values';
 
@@ -203,22 +204,9 @@ export class JobRunner {
     return logger;
   }
 
-  /** The handler's `ctx`; its `signal` is made on first read (see `LazyAbort`). */
+  /** The handler's `ctx`; its `signal` is made on first read (see `AttemptContext`). */
   private context(job: JobAttempt, signal: AttemptSignal): JobContext {
-    return {
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      attempt: job.attempt,
-      maxAttempts: job.maxAttempts,
-      accountId: job.accountId,
-      get signal() {
-        return signalOf(signal);
-      },
-      logger: this.loggerFor(job.name),
-      snooze,
-      progress: this.progressOf(job),
-    };
+    return new AttemptContext(job, signal, this.loggerFor(job.name), snooze, this.progressOf(job));
   }
 
   /** `ctx.progress` of one attempt: recorded by the lifecycle's `JobProgress`, or only checked. */
