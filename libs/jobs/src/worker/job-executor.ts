@@ -91,7 +91,7 @@ export class JobExecutor {
     const { job } = entry;
     if (job.unstartedRescues) return this.markThenAttempt(entry);
     this.marks.note(job);
-    return this.runner.attempt(job, entry.controller.signal);
+    return this.runner.attempt(job, entry.controller);
   }
 
   /**
@@ -113,7 +113,7 @@ export class JobExecutor {
       );
     }
     if (entry.abandoned) return undefined;
-    return this.runner.attempt(job, entry.controller.signal);
+    return this.runner.attempt(job, entry.controller);
   }
 
   /** A running job was cancelled (the row already says so): abort it and forget its outcome. */
