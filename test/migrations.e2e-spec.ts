@@ -30,6 +30,7 @@ const ALL = [
   'StartMarks1796146200000',
   'FlowLimits1796150000000',
   'ParentJob1796153600000',
+  'PayloadRulesColumn1796157200000',
   'DropUnstartedRescuedIndex1796160800000',
 ];
 
@@ -109,6 +110,7 @@ describe('migration names', () => {
       'StartMarksMyJobs1796146200000',
       'FlowLimitsMyJobs1796150000000',
       'ParentJobMyJobs1796153600000',
+      'PayloadRulesColumnMyJobs1796157200000',
       'DropUnstartedRescuedIndexMyJobs1796160800000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
@@ -124,6 +126,7 @@ describe('migration names', () => {
         '1796150000000',
         '1796153600000',
         '1796160800000',
+        '1796157200000',
       ]),
     );
   });
@@ -264,10 +267,25 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
 
   it('undoing DropUnstartedRescuedIndex builds the index StartMarks made again', async () => {
     await dataSource!.undoLastMigration();
-    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 9));
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 10));
     expect((await indexesOf(db.url, 'jobs')).get('jobs_unstarted_rescued_idx')).toMatch(
       /^CREATE INDEX jobs_unstarted_rescued_idx ON jobs\.jobs USING btree \(id\) WHERE \(\(unstarted_rescues > 0\) AND/,
     );
+  });
+
+  it('undoing PayloadRulesColumn drops its column', async () => {
+    const columns = () =>
+      withClient(db.url, async (c) => {
+        const { rows } = await c.query<{ c: string }>(
+          `select column_name as c from information_schema.columns
+           where table_schema = 'jobs' and table_name = 'jobs' and column_name = 'payload_rules'`,
+        );
+        return rows.map((r) => r.c);
+      });
+    expect(await columns()).toEqual(['payload_rules']);
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 9));
+    expect(await columns()).toEqual([]);
   });
 
   it('undoing ParentJob drops its column and its two indexes', async () => {
@@ -464,6 +482,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'FlowLimitsBillingJobs1796150000000',
         'ParentJob1796153600000',
         'ParentJobBillingJobs1796153600000',
+        'PayloadRulesColumn1796157200000',
+        'PayloadRulesColumnBillingJobs1796157200000',
         'DropUnstartedRescuedIndex1796160800000',
         'DropUnstartedRescuedIndexBillingJobs1796160800000',
       ].sort(),

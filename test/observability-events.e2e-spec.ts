@@ -176,7 +176,10 @@ describe('lifecycle events (@OnJobEvent)', () => {
     await waitForJobState(jobs, id, 'completed');
     await waitFor(() => recorder.of(id, 'completed').length === 1, { message: 'completed event' });
 
-    const seen = recorder.of(id);
+    // `enqueued` first, except when the worker started the job before the insert returned (README).
+    const seen = recorder
+      .of(id)
+      .sort((a, b) => (a.event.type === 'enqueued' ? -1 : b.event.type === 'enqueued' ? 1 : 0));
     expect(seen.map((s) => [s.event.type, 'attempt' in s.event ? s.event.attempt : -1])).toEqual([
       ['enqueued', 0],
       ['started', 1],
@@ -241,8 +244,10 @@ describe('lifecycle events (@OnJobEvent)', () => {
     const id = await jobs.performLater(SnoozyJob, {});
     await waitForJobState(jobs, id, 'completed');
     await waitFor(() => recorder.of(id, 'completed').length === 1, { message: 'completed event' });
-    expect(recorder.of(id).map((s) => s.event.type)).toEqual([
-      'enqueued',
+    // `enqueued` is reported when the insert returns: it may come after `started` (README).
+    const types = recorder.of(id).map((s) => s.event.type);
+    expect(types.filter((t) => t === 'enqueued')).toHaveLength(1);
+    expect(types.filter((t) => t !== 'enqueued')).toEqual([
       'started',
       'snoozed',
       'started',
@@ -256,7 +261,9 @@ describe('lifecycle events (@OnJobEvent)', () => {
     await waitFor(() => recorder.of(id, 'started').length === 1, { message: 'started event' });
     expect(await jobs.cancel(id)).toBe(true);
     await waitFor(() => recorder.of(id, 'cancelled').length === 1, { message: 'cancelled event' });
-    expect(recorder.of(id).map((s) => s.event.type)).toEqual(['enqueued', 'started', 'cancelled']);
+    const types = recorder.of(id).map((s) => s.event.type);
+    expect(types.filter((t) => t === 'enqueued')).toHaveLength(1); // maybe after `started` (README)
+    expect(types.filter((t) => t !== 'enqueued')).toEqual(['started', 'cancelled']);
     expect(recorder.of(id, 'cancelled')[0].event).toMatchObject({
       attempt: 1,
       name: 'events.endless',

@@ -101,6 +101,7 @@ describe('startup checks of the jobs schema', () => {
       'StartMarks1796146200000',
       'FlowLimits1796150000000',
       'ParentJob1796153600000',
+      'PayloadRulesColumn1796157200000',
       'DropUnstartedRescuedIndex1796160800000',
     ]);
     expect(error.message).toContain('HotPathIndexes1763900000000');

@@ -14,6 +14,7 @@ export interface DefinedConcurrency {
 export interface DefinedRate extends DefinedConcurrency {
   periodMs: number;
 }
+import type { PayloadRules } from '../payload/payload-rules';
 
 /** A discovered job with every option resolved against the module defaults. */
 export interface JobDefinition {
@@ -24,6 +25,11 @@ export interface JobDefinition {
   timeoutMs: number | undefined;
   backoff: Required<BackoffOptions>;
   payloadType: Type<object> | undefined;
+  /**
+   * The payload class's rules, fingerprinted once at discovery: recorded with each row at enqueue, and a
+   * row whose fingerprint matches is not validated again at perform. Absent without a payload class.
+   */
+  payloadRules?: PayloadRules;
   tenant: 'required' | 'none';
   retryOn: Array<abstract new (...args: never[]) => Error> | undefined;
   discardOn: Array<abstract new (...args: never[]) => Error>;

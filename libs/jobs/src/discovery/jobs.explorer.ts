@@ -5,6 +5,7 @@ import { JobDefinitionError } from '../errors';
 import { JOB_METADATA, RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ConcurrencyLimit, JobHandler, JobOptions } from '../interfaces';
 import { definedOnly, ResolvedJobsOptions, validateBackoff } from '../jobs-options';
+import { payloadRulesOf } from '../payload/payload-rules';
 import type { DefinedConcurrency, JobDefinition } from './job-definition';
 import { JobRegistry } from './job.registry';
 import { checkInt4, checkName, checkPositiveInt4, checkTimerMs, describeValue } from '../values';
@@ -96,6 +97,7 @@ export class JobsExplorer implements OnModuleInit {
       timeoutMs: o.timeoutMs ?? d.timeoutMs,
       backoff: { ...d.backoff, ...definedOnly(o.backoff) },
       payloadType: o.payload,
+      payloadRules: o.payload && payloadRulesOf(o.payload, this.options.validatorOptions),
       tenant: o.tenant ?? 'required',
       retryOn: o.retryOn,
       discardOn: o.discardOn ?? [],

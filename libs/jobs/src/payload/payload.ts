@@ -3,6 +3,7 @@ import { validate, ValidationError, ValidatorOptions } from 'class-validator';
 import type { JobDefinition } from '../discovery/job-definition';
 import { InvalidPayloadError, PayloadFieldError } from '../errors';
 import { toStorableJson } from '../values';
+import { plainCopy } from './payload-rules';
 
 /**
  * Transforms a plain payload into the job's payload class and validates it. Returns the instance `perform`
@@ -28,6 +29,39 @@ export async function toValidPayload(
     throw new InvalidPayloadError(definition.name, flatten(errors, fieldPrefix));
   }
   return instance;
+}
+
+/** `trustedPayload`'s answer for a payload that must go through `toValidPayload`. */
+export const UNTRUSTED = Symbol('untrusted payload');
+
+/**
+ * The payload a handler receives for a stored row, when it needs no validation: the payload itself for a
+ * job without a payload class, or, for a row enqueued under the rules this process has (`recordedRules`
+ * equals the class's fingerprint, see `PayloadRules`), an instance of the payload class built as
+ * `plainToInstance` would (through `plainCopy` when the class has no class-transformer metadata): it
+ * passed these exact rules at enqueue. `UNTRUSTED` for a row without a fingerprint (enqueued before it
+ * was recorded) or with another one (the class's rules changed since: a deploy), to be validated as at
+ * enqueue by `toValidPayload`. Synchronous, so the worker's usual path takes no promise here.
+ */
+export function trustedPayload(
+  definition: JobDefinition,
+  payload: unknown,
+  recordedRules: string | null | undefined,
+): unknown {
+  const type = definition.payloadType;
+  if (!type) return payload;
+  const rules = definition.payloadRules;
+  if (
+    !rules?.fingerprint ||
+    recordedRules !== rules.fingerprint ||
+    payload === null ||
+    typeof payload !== 'object' ||
+    Array.isArray(payload)
+  ) {
+    return UNTRUSTED;
+  }
+  const copied = rules.plainCopy && plainCopy(type, payload as Record<string, unknown>);
+  return copied || plainToInstance(type, payload);
 }
 
 /**

@@ -7,6 +7,8 @@ export interface JobAttempt {
   name: string;
   queue: string;
   payload: unknown;
+  /** The payload-rule fingerprint recorded at enqueue (`PayloadRules`); `null` for rows from before it. */
+  payloadRules?: string | null;
   accountId: string | null;
   /** This attempt's number (1-based); counted at claim. */
   attempt: number;

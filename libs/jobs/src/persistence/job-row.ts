@@ -24,6 +24,8 @@ export interface JobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** The payload class's rule fingerprint at enqueue (`PayloadRules`); `null` without one. */
+  payload_rules?: string | null;
   /** Set by `ctx.progress` (the in-memory store keeps none). */
   progress?: unknown;
   /** The job that enqueued this one (bigint as text), or `null`. */
@@ -47,6 +49,8 @@ export interface NewJob {
   /** Rounded and clamped to `>= 0`. */
   delayMs: number | null;
   uniqueKey: string | null;
+  /** The payload class's rule fingerprint (`PayloadRules`), when it has one. */
+  payloadRules?: string | null;
   /** The enqueue's W3C `traceparent` when an OpenTelemetry SDK traced it; absent otherwise. */
   traceContext?: string | null;
   /** The id of the job whose `perform` enqueued this one; absent otherwise. */

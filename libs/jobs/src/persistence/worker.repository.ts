@@ -25,6 +25,7 @@ import {
 } from './sql/lease.sql';
 import { purgeSql } from './sql/operations.sql';
 import type {
+  ClaimConnection,
   ClaimRequest,
   Completion,
   FailedAttempt,
@@ -199,7 +200,7 @@ export class WorkerRepository implements WorkerStore {
 
   /** One of the eight claims (`variant` `'Unlimited'`: of jobs without a limit only). */
   private plainClaim(
-    { limit, workerId, leaseMs, queues, fair, paused }: ClaimRequest,
+    { limit, workerId, leaseMs, queues, fair, paused, connection }: ClaimRequest,
     variant: '' | 'Unlimited',
   ): Promise<JobAttempt[]> {
     const all = !queues || queues.includes('*');
@@ -209,13 +210,13 @@ export class WorkerRepository implements WorkerStore {
       if (paused) values.push(paused.queues, paused.accounts);
       const statement = all ? 'fairClaim' : 'fairClaimQueues';
       const name = `${paused ? `${statement}Paused` : statement}${variant}` as Statement;
-      return this.fairClaim(name, fair, values);
+      return this.fairClaim(name, fair, values, connection);
     }
     if (paused) values.push(paused.queues, paused.accounts);
     const statement = all ? 'claim' : 'claimQueues';
     // The rows need no mapping: the statement names its columns after JobAttempt's fields.
     const name = `${paused ? `${statement}Paused` : statement}${variant}` as Statement;
-    return this.run<JobAttempt & QueryResultRow>(name, values);
+    return this.run<JobAttempt & QueryResultRow>(name, values, connection);
   }
 
   /**
@@ -289,8 +290,9 @@ export class WorkerRepository implements WorkerStore {
     statement: Statement,
     cursor: LaneCursor,
     values: unknown[],
+    connection: ClaimConnection | undefined,
   ): Promise<JobAttempt[]> {
-    const rows = await this.run<FairClaimRow>(statement, values);
+    const rows = await this.run<FairClaimRow>(statement, values, connection);
     const lane = rows.length > 0 ? rows[0].fairCursor : null;
     if (lane) {
       cursor.queue = lane[0];
@@ -299,17 +301,26 @@ export class WorkerRepository implements WorkerStore {
     return rows;
   }
 
-  /** `$1` ids, `$2` attempts, `$3` results (JSON text or null), all in the same order; `$4` worker id. */
-  complete(batch: readonly Completion[], workerId: string): Promise<number> {
-    const ids: string[] = [];
-    const attempts: number[] = [];
-    const results: Array<string | null> = [];
-    for (const c of batch) {
-      ids.push(c.id);
-      attempts.push(c.attempt);
-      results.push(c.result);
+  /**
+   * `$1` ids, `$2` attempts, `$3` results (JSON text or null; the whole array NULL when every result is),
+   * all in the same order; `$4` worker id. Ids (digits: they come from `id::text`) and attempts are sent
+   * as array literals built here, which the driver would otherwise quote element by element.
+   */
+  async complete(batch: readonly Completion[], workerId: string): Promise<number> {
+    let ids = '';
+    let attempts = '';
+    let results: Array<string | null> | null = null;
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i];
+      const comma = i === 0 ? '' : ',';
+      ids += comma + c.id;
+      attempts += comma + c.attempt;
+      if (c.result !== null)
+        (results ??= new Array<string | null>(batch.length).fill(null))[i] = c.result;
     }
-    return count(this.run<IdRow>('complete', [ids, attempts, results, workerId]));
+    const values = [`{${ids}}`, `{${attempts}}`, results, workerId];
+    const [row] = await this.run<{ changed: number }>('complete', values);
+    return row.changed;
   }
 
   /** `$1` ids, `$2` attempts (same order), `$3` worker id. */
@@ -382,7 +393,18 @@ export class WorkerRepository implements WorkerStore {
     return batch;
   }
 
-  private run<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+  /** A statement on the worker's pool, or on `connection` (a claim, see `ClaimRequest.connection`). */
+  private run<T extends QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+    connection?: ClaimConnection,
+  ): Promise<T[]> {
+    if (connection) {
+      const name = `${this.schema}.${statement}`;
+      return connection
+        .query<T>({ name, text: this.sql[statement], values })
+        .then((result) => result.rows);
+    }
     return this.db.query<T>(this.sql[statement], values, {
       name: `${this.schema}.${statement}`,
       worker: true,

@@ -154,6 +154,7 @@ export class EnqueuePipeline {
       uniqueKey: item.uniqueKey ?? null,
       traceContext: this.lifecycle.tracing ? this.lifecycle.tracing.traceparent() : null,
       parentId: this.tenancy.currentJobId(),
+      payloadRules: definition.payloadRules?.fingerprint,
     };
     // Concurrency and rate keys (after the account: per-account keys read it); none in the usual case.
     const limits = jobLimits(

@@ -48,6 +48,7 @@ export class CapturedJobRunner {
       name: row.name,
       queue: row.queue,
       payload: row.payload,
+      payloadRules: row.payload_rules,
       accountId: row.account_id,
       attempt: row.attempts + 1,
       maxAttempts: row.max_attempts,

@@ -169,6 +169,7 @@ export class InMemoryJobStore implements JobStore, PauseStore {
         state: 'available',
         // The JSON text, parsed back: exactly what a worker would read from the jobs table.
         payload: JSON.parse(job.payloadJson) as unknown,
+        payload_rules: job.payloadRules ?? null,
         account_id: job.accountId,
         attempts: 0,
         max_attempts: job.maxAttempts,

@@ -1,3 +1,4 @@
+import * as classValidator from 'class-validator';
 import { JobsError } from '../errors';
 import {
   ChainJob,
@@ -5,6 +6,7 @@ import {
   ForeverJob,
   JobsTestingApp,
   NoteJob,
+  NotePayload,
   performed,
   ReportJob,
 } from './jobs-testing.fixture-spec';
@@ -239,12 +241,37 @@ describe('JobsTestHelper', () => {
       expect(job.scheduledAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
     });
 
-    it('re-validates the stored payload as the worker does', async () => {
+    it('re-validates a stored payload without a rules fingerprint as the worker does', async () => {
       await app.inAccount('acc-1', () => app.queue.performLater(NoteJob, { text: 'v' }));
-      // A test tampering with the store is the only way to get a bad stored payload here.
-      app.moduleRef.get(InMemoryJobStore).all()[0].row.payload = { text: 1 };
+      // A test tampering with the store is the only way to get a bad stored payload here; a row with
+      // no fingerprint stands for one enqueued before fingerprints (or under other rules).
+      const { row } = app.moduleRef.get(InMemoryJobStore).all()[0];
+      expect(row.payload_rules).toMatch(/^[\w-]{16}$/);
+      row.payload = { text: 1 };
+      row.payload_rules = null;
       const summary = await app.helper.performEnqueued();
       expect(summary.failed[0].error.name).toBe('InvalidPayloadError');
+    });
+
+    it('performs a payload stored under the same rules as an instance of its class', async () => {
+      const seen: unknown[] = [];
+      const spy = jest.spyOn(NoteJob.prototype, 'perform').mockImplementation((p) => {
+        seen.push(p);
+        return undefined as never;
+      });
+      const validate = jest.spyOn(classValidator, 'validate');
+      try {
+        await app.inAccount('acc-1', () => app.queue.performLater(NoteJob, { text: 'v' }));
+        expect(validate).toHaveBeenCalledTimes(1); // at enqueue
+        await app.helper.performEnqueued();
+        expect(validate).toHaveBeenCalledTimes(1); // not again at perform
+      } finally {
+        spy.mockRestore();
+        validate.mockRestore();
+      }
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeInstanceOf(NotePayload);
+      expect(seen[0]).toEqual(Object.assign(new NotePayload(), { text: 'v' }));
     });
   });
 

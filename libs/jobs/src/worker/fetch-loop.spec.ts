@@ -1,5 +1,5 @@
 import type { JobAttempt } from '../persistence/job-attempt';
-import type { ClaimRequest } from '../persistence/worker-store';
+import type { ClaimConnection, ClaimRequest } from '../persistence/worker-store';
 import { DatabaseBackoff } from './database-backoff';
 import { FetchLoop } from './fetch-loop';
 import { PrefetchPolicy } from './prefetch';
@@ -10,7 +10,14 @@ import {
   memoryLogger,
 } from './worker-store.fixture-spec';
 
-function setup(options: { concurrency?: number; prefetch?: number; limited?: boolean } = {}) {
+function setup(
+  options: {
+    concurrency?: number;
+    prefetch?: number;
+    limited?: boolean;
+    listening?: ClaimConnection;
+  } = {},
+) {
   const store = new FakeWorkerStore();
   const logger = memoryLogger();
   const buffered: JobAttempt[] = [];
@@ -38,6 +45,7 @@ function setup(options: { concurrency?: number; prefetch?: number; limited?: boo
       prefetch: new PrefetchPolicy(concurrency, options.prefetch ?? 0),
       backoff: new DatabaseBackoff(1_000, logger),
       release: async (jobs) => void released.push(...jobs),
+      notifiedConnection: () => options.listening,
     },
   );
   return { store, logger, loop, buffered, released };
@@ -84,6 +92,23 @@ describe('FetchLoop', () => {
       idleUntil: 0,
     });
     expect(second).toBe(first);
+    await loop.stop();
+  });
+
+  it('claims on the LISTEN connection after a NOTIFY woke it, on the pool otherwise', async () => {
+    const listening = { query: jest.fn() } as unknown as ClaimConnection;
+    const { store, loop } = setup({ listening });
+    loop.start();
+    await jest.advanceTimersByTimeAsync(0);
+    loop.wake(true); // a NOTIFY of new jobs while asleep
+    await jest.advanceTimersByTimeAsync(0);
+    loop.wake(); // a freed slot
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(1_000); // the poll
+    const connections = store
+      .callsOf('claim')
+      .map(([request]) => (request as { connection?: ClaimConnection }).connection);
+    expect(connections).toEqual([undefined, listening, undefined, undefined]);
     await loop.stop();
   });
 

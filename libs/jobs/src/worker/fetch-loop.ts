@@ -1,5 +1,10 @@
 import type { JobAttempt } from '../persistence/job-attempt';
-import type { LaneCursor, LimitCursor, WorkerStore } from '../persistence/worker-store';
+import type {
+  ClaimConnection,
+  LaneCursor,
+  LimitCursor,
+  WorkerStore,
+} from '../persistence/worker-store';
 import type { DatabaseBackoff } from './database-backoff';
 import type { PausedLanes } from './paused-lanes';
 import type { PrefetchPolicy } from './prefetch';
@@ -34,6 +39,8 @@ export interface FetchLoopParts {
   paused?: Pick<PausedLanes, 'lists' | 'version' | 'refreshIfStale' | 'holds'>;
   /** Called with each claim before its jobs are buffered (drops stale copies held here). Default: none. */
   claimed?(jobs: readonly JobAttempt[]): void;
+  /** The connection that delivered the NOTIFY of a `wake(true)`, to claim on (see `ClaimRequest.connection`). */
+  notifiedConnection?(): ClaimConnection | undefined;
 }
 
 /**
@@ -52,6 +59,8 @@ export class FetchLoop {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private claiming = false;
+  /** The sleep was ended by a NOTIFY: the next claim runs on the connection that delivered it. */
+  private notified = false;
   private readonly cancelledWhileClaiming = new Set<string>();
   /** Where the next fair claim starts (the claim moves it); one per worker, kept across claims. */
   private readonly fair: LaneCursor | undefined;
@@ -85,9 +94,13 @@ export class FetchLoop {
     await this.loop;
   }
 
-  /** Ends the current sleep, if any: there may be room or work now. */
-  wake(): void {
+  /**
+   * Ends the current sleep, if any: there may be room or work now. `notified`: woken by a NOTIFY of new
+   * jobs, so the claim that follows runs on the LISTEN connection (`notifiedConnection`).
+   */
+  wake(notified = false): void {
     const wakeUp = this.wakeUp;
+    if (notified && wakeUp) this.notified = true;
     this.wakeUp = undefined;
     wakeUp?.();
   }
@@ -152,6 +165,8 @@ export class FetchLoop {
       const { fair, limited, parts } = this;
       const paused = parts.paused;
       const version = paused?.version;
+      const connection = this.notified ? parts.notifiedConnection?.() : undefined;
+      this.notified = false;
       const claimed = await parts.store.claim({
         limit,
         workerId,
@@ -160,6 +175,7 @@ export class FetchLoop {
         fair,
         paused: paused?.lists,
         limited,
+        connection,
       });
       // Paused while the claim was out: what it took with the previous lists goes back unstarted.
       if (!paused || paused.version === version) return claimed;

@@ -51,6 +51,33 @@ describe('JobExecutor', () => {
     expect(store.rows.get('x')!.state).toBe('running'); // cancel writes nothing
   });
 
+  it('starts the next attempt of a job only once its retry was written here', async () => {
+    const order: string[] = [];
+    const { store, executor } = setup(async (job) => {
+      order.push(`attempt ${job.attempt}`);
+      return { kind: 'retry', error, delayMs: 0 };
+    });
+    store.hold(W, 'r');
+    let land: () => void = () => undefined;
+    const fail = store.fail.bind(store);
+    store.fail = (attempt) => {
+      order.push(`writing ${attempt.attempt}`);
+      return new Promise((resolve) => (land = () => resolve(fail(attempt)))).then((n) => {
+        order.push(`written ${attempt.attempt}`);
+        return n as number;
+      });
+    };
+    executor.start(attemptOf('r'));
+    await settle();
+    // Claimed again (the row was runnable) before the retry's answer was read.
+    executor.start({ ...attemptOf('r'), attempt: 2 });
+    await settle();
+    expect(order).toEqual(['attempt 1', 'writing 1']);
+    land();
+    await settle();
+    expect(order.slice(0, 4)).toEqual(['attempt 1', 'writing 1', 'written 1', 'attempt 2']);
+  });
+
   it('aborts a cancelled job, frees its slot at once and drops its late outcome', async () => {
     let seen: AbortSignal | undefined;
     let finish: () => void = () => undefined;

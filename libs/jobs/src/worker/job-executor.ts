@@ -7,11 +7,13 @@ import type { WorkerStore } from '../persistence/worker-store';
 import type { CompletionBatcher } from './completion-batcher';
 import { toErrorJson, toSafeError } from './error-record';
 import type { JobTransition } from './job-transition';
+import { type AttemptSignal, LazyAbort } from './lazy-abort';
 import { StartMarkBook } from './start-marks';
 
 interface ActiveJob {
   job: JobAttempt;
-  controller: AbortController;
+  /** Its `AbortSignal` is made only if the handler (or a timeout, an observer) asks for it. */
+  controller: LazyAbort;
   /** Set when the job was cancelled or given back at shutdown: its late transition is not recorded. */
   abandoned: boolean;
   done: Promise<void>;
@@ -19,7 +21,7 @@ interface ActiveJob {
 
 /** The runner as the executor uses it. */
 export interface AttemptRunner {
-  attempt(job: JobAttempt, signal: AbortSignal): Promise<JobTransition>;
+  attempt(job: JobAttempt, signal: AttemptSignal): Promise<JobTransition>;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface AttemptRunner {
  */
 export class JobExecutor {
   private readonly active = new Map<string, ActiveJob>();
+  /** Transitions being written, by job id (see `start`). */
+  private readonly writing = new Map<string, Promise<void>>();
   /** Starts not written yet; taken by the completion batcher and the lease keeper. */
   readonly marks = new StartMarkBook((job) => this.active.get(job.id)?.job === job);
 
@@ -60,28 +64,53 @@ export class JobExecutor {
     return [...this.active.keys()];
   }
 
-  /** Starts one attempt. */
+  /**
+   * Starts one attempt. If the previous attempt of the same job is still being written here (its retry or
+   * snooze: the row was runnable again, and claimed, before that write's answer was read), this one
+   * starts once the write has landed, so its events (`retrying` then `started`) keep their order.
+   */
   start(job: JobAttempt): void {
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     const entry: ActiveJob = { job, controller, abandoned: false, done: Promise.resolve() };
     this.active.set(job.id, entry);
     const finished = () => {
       if (this.active.get(job.id) === entry) this.active.delete(job.id);
       this.slotFreed(true);
     };
+    const prior = this.writing.size > 0 ? this.writing.get(job.id) : undefined;
+    const run = prior
+      ? prior.then(() => (entry.abandoned ? undefined : this.run(entry)))
+      : this.run(entry);
+    entry.done = run.then(finished, (error: unknown) => {
+      this.logger.error(
+        `Recording the outcome of job ${job.name} #${job.id} failed: ${toSafeError(error).message}`,
+      );
+      finished();
+    });
+  }
+
+  /** Performs the attempt and records its transition (see `start`). */
+  private run(entry: ActiveJob): Promise<void> {
+    const { job, controller } = entry;
     const seen = this.lifecycle.enabled ? this.lifecycle.started(job) : undefined;
-    entry.done = (seen ? seen.run(() => this.attempt(entry)) : this.attempt(entry))
-      .then((transition) =>
-        entry.abandoned || !transition
-          ? seen?.abandoned(controller.signal)
-          : this.record(job, transition, seen),
-      )
-      .then(finished, (error: unknown) => {
-        this.logger.error(
-          `Recording the outcome of job ${job.name} #${job.id} failed: ${toSafeError(error).message}`,
-        );
-        finished();
-      });
+    return (seen ? seen.run(() => this.attempt(entry)) : this.attempt(entry)).then((transition) => {
+      if (entry.abandoned || !transition) return seen?.abandoned(controller.signal);
+      const writing = this.record(job, transition, seen);
+      if (writing) this.noteWriting(job.id, writing);
+      return writing;
+    });
+  }
+
+  /** Notes a transition being written (a retry, failure or snooze) until it lands, for `start`. */
+  private noteWriting(id: string, writing: Promise<void>): void {
+    const landed = writing.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(id, landed);
+    void landed.then(() => {
+      if (this.writing.get(id) === landed) this.writing.delete(id);
+    });
   }
 
   /** Performs one attempt (no closure per job unless it is observed), noting its start for the heartbeat. */
@@ -89,7 +118,7 @@ export class JobExecutor {
     const { job } = entry;
     if (job.unstartedRescues) return this.markThenAttempt(entry);
     this.marks.note(job);
-    return this.runner.attempt(job, entry.controller.signal);
+    return this.runner.attempt(job, entry.controller);
   }
 
   /**
@@ -111,7 +140,7 @@ export class JobExecutor {
       );
     }
     if (entry.abandoned) return undefined;
-    return this.runner.attempt(job, entry.controller.signal);
+    return this.runner.attempt(job, entry.controller);
   }
 
   /** A running job was cancelled (the row already says so): abort it and forget its outcome. */

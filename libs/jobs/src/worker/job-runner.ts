@@ -6,7 +6,7 @@ import { JobCancelledError, JobTimeoutError, UnknownJobError } from '../errors';
 import type { HandlerInvoker, JobContext } from '../interfaces';
 import { RESOLVED_JOBS_OPTIONS } from '../jobs.internal-constants';
 import type { ResolvedJobsOptions } from '../jobs-options';
-import { toValidPayload } from '../payload/payload';
+import { toValidPayload, trustedPayload, UNTRUSTED } from '../payload/payload';
 import { JobLifecycle } from '../observability/job-lifecycle';
 import { checkProgress } from '../observability/job-progress';
 import type { JobAttempt } from '../persistence/job-attempt';
@@ -15,6 +15,8 @@ import { isRetryable, retryDelay, snoozeOf } from './attempt-policy';
 import { toErrorRecord, toSafeError } from './error-record';
 import { JobInvoker } from './job-invoker';
 import type { JobTransition } from './job-transition';
+import { AttemptContext } from './attempt-context';
+import { type AttemptSignal, signalOf } from './lazy-abort';
 import { mayHoldUnstorableText, toStorableJson } from '../values';
 
 export type { JobAttempt } from '../persistence/job-attempt';
@@ -23,7 +25,7 @@ const CANCEL: JobTransition = { kind: 'cancel' };
 const COMPLETE_EMPTY: JobTransition = { kind: 'complete', result: null };
 
 /**
- * Performs one attempt of one job (finds its handler, re-validates the stored payload, enters the job's
+ * Performs one attempt of one job (finds its handler, re-validates the stored payload when its rules changed, enters the job's
  * tenant context, enforces its timeout, calls the handler through `JobInvoker`) and decides what happens
  * next (`attempt`). Shared by the worker and `performNow` (`execute`), so both apply the same rules.
  */
@@ -51,7 +53,7 @@ export class JobRunner {
    * follows the job's backoff (a backoff function that throws means `backoff.maxMs`), capped at
    * `MAX_DELAY_MS`; an invalid snooze fails the attempt with `InvalidSnoozeError`.
    */
-  attempt(job: JobAttempt, signal: AbortSignal): Promise<JobTransition> {
+  attempt(job: JobAttempt, signal: AttemptSignal): Promise<JobTransition> {
     const definition = this.registry.forName(job.name);
     if (!definition)
       return Promise.resolve(this.failure(undefined, job, new UnknownJobError(job.name)));
@@ -62,18 +64,26 @@ export class JobRunner {
   }
 
   /**
-   * Runs an attempt in the job's tenant context, with its payload re-validated, all of it under the job's
+   * Runs an attempt in the job's tenant context, with its payload re-validated if its rules changed since
+   * enqueue (or were not recorded), all of it under the job's
    * timeout: the account resolver and the payload validation count too, so a resolver that never settles
    * fails the attempt with `JobTimeoutError` and frees its slot (issue 13, finding 8). Rejects with the
    * attempt's error.
    */
-  execute(definition: JobDefinition, job: JobAttempt, signal: AbortSignal): Promise<unknown> {
+  execute(definition: JobDefinition, job: JobAttempt, signal: AttemptSignal): Promise<unknown> {
     return this.withTimeout(definition, signal, (s) =>
-      this.tenancy.run(job, () =>
-        toValidPayload(definition, job.payload, this.options.validatorOptions).then((payload) =>
-          this.perform(definition, payload, this.context(job, s)),
-        ),
-      ),
+      this.tenancy.run(job, () => {
+        try {
+          // Usually trusted (same rules as at enqueue, see `trustedPayload`): no promise on that path.
+          const trusted = trustedPayload(definition, job.payload, job.payloadRules);
+          if (trusted !== UNTRUSTED) return this.perform(definition, trusted, this.context(job, s));
+        } catch (error) {
+          return Promise.reject(error as Error); // a handler (or a payload constructor) that throws
+        }
+        return toValidPayload(definition, job.payload, this.options.validatorOptions).then(
+          (payload) => this.perform(definition, payload, this.context(job, s)),
+        );
+      }),
     );
   }
 
@@ -123,7 +133,7 @@ export class JobRunner {
   private afterThrow(
     definition: JobDefinition,
     job: JobAttempt,
-    signal: AbortSignal,
+    signal: AttemptSignal,
     thrown: unknown,
   ): JobTransition {
     if (isCancelled(signal)) return CANCEL;
@@ -147,12 +157,12 @@ export class JobRunner {
   /** Calls `fn` (the whole attempt) with the job's signal, under the job's timeout if it has one. */
   private withTimeout<T>(
     definition: JobDefinition,
-    outer: AbortSignal,
-    fn: (signal: AbortSignal) => Promise<T>,
+    outer: AttemptSignal,
+    fn: (signal: AttemptSignal) => Promise<T>,
   ): Promise<T> {
     // Without a timeout the caller's signal is the job's signal: no second controller on the hot path.
     if (definition.timeoutMs === undefined) return fn(outer);
-    return this.raceTimeout(definition, definition.timeoutMs, outer, fn);
+    return this.raceTimeout(definition, definition.timeoutMs, signalOf(outer), fn);
   }
 
   /**
@@ -164,7 +174,7 @@ export class JobRunner {
     definition: JobDefinition,
     timeoutMs: number,
     outer: AbortSignal,
-    fn: (signal: AbortSignal) => Promise<T>,
+    fn: (signal: AttemptSignal) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer.reason);
@@ -194,19 +204,9 @@ export class JobRunner {
     return logger;
   }
 
-  private context(job: JobAttempt, signal: AbortSignal): JobContext {
-    return {
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      attempt: job.attempt,
-      maxAttempts: job.maxAttempts,
-      accountId: job.accountId,
-      signal,
-      logger: this.loggerFor(job.name),
-      snooze,
-      progress: this.progressOf(job),
-    };
+  /** The handler's `ctx`; its `signal` is made on first read (see `AttemptContext`). */
+  private context(job: JobAttempt, signal: AttemptSignal): JobContext {
+    return new AttemptContext(job, signal, this.loggerFor(job.name), snooze, this.progressOf(job));
   }
 
   /** `ctx.progress` of one attempt: recorded by the lifecycle's `JobProgress`, or only checked. */
@@ -221,6 +221,6 @@ function snooze(delayMs: number): never {
   throw new SnoozeSignal(delayMs);
 }
 
-function isCancelled(signal: AbortSignal): boolean {
+function isCancelled(signal: AttemptSignal): boolean {
   return signal.aborted && signal.reason instanceof JobCancelledError;
 }

@@ -16,6 +16,7 @@ import { JobsDatabase } from '../persistence/jobs-database';
 import { cancelChannel, notifyChannel, pauseChannel } from '../persistence/notify-channel';
 import { PausedRepository } from '../persistence/paused.repository';
 import { WorkerRepository } from '../persistence/worker.repository';
+import type { ClaimConnection } from '../persistence/worker-store';
 import { CompletionBatcher } from './completion-batcher';
 import { DatabaseBackoff } from './database-backoff';
 import { toSafeError } from './error-record';
@@ -201,6 +202,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         backoff,
         release: async (jobs) => void (await this.release(jobs)),
         paused,
+        notifiedConnection: (): ClaimConnection | undefined => listener.connection,
         // Only after leases may have run out (see LeaseKeeper.mayHaveLostLeases): free otherwise.
         claimed: (jobs) => {
           if (!leases.mayHaveLostLeases()) return;
@@ -245,7 +247,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const listener = new NotifyListener(
       this.db,
       {
-        [notifyChannel(schema)]: () => loop.wake(),
+        [notifyChannel(schema)]: (payload) => loop.wake(payload !== undefined),
         [cancelChannel(schema)]: cancelled,
         [pauseChannel(schema)]: () => {
           paused.invalidate();

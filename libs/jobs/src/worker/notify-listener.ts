@@ -29,6 +29,14 @@ export class NotifyListener {
     return this.client !== undefined;
   }
 
+  /**
+   * The LISTEN connection while it is up: a notification handler may run a statement on it (the fetch
+   * loop's claim after a NOTIFY, see `ClaimRequest.connection`); notifications wait for it to finish.
+   */
+  get connection(): PoolClient | undefined {
+    return this.client;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect();

@@ -9,6 +9,7 @@ import { startMarksMigration } from './start-marks.migration';
 import { flowLimitsMigration } from './flow-limits.migration';
 import { parentJobMigration } from './parent-job.migration';
 import { dropUnstartedRescuedIndexMigration } from './drop-unstarted-rescued-index.migration';
+import { payloadRulesColumnMigration } from './payload-rules-column.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -25,6 +26,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     startMarksMigration(schema),
     flowLimitsMigration(schema),
     parentJobMigration(schema),
+    payloadRulesColumnMigration(schema),
     dropUnstartedRescuedIndexMigration(schema),
   ];
 }

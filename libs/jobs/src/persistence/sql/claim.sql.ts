@@ -47,11 +47,11 @@ ${filterPaused ? `          and ${notPaused(filterQueues ? 5 : 4)}\n` : ''}     
         for update skip locked
       ))
       returning j.id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts,
-                j.priority, j.run_at, j.trace_context, j.unstarted_rescues
+                j.priority, j.run_at, j.trace_context, j.unstarted_rescues, j.payload_rules
     )
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
            max_attempts as "maxAttempts", trace_context as "traceContext",
-           unstarted_rescues as "unstartedRescues",
+           unstarted_rescues as "unstartedRescues", payload_rules as "payloadRules",
            extract(epoch from now() - run_at)::float8 * 1000 as "waitMs"
     from claimed
     order by priority, run_at, id`;

@@ -16,7 +16,8 @@ import type { JobLimits, NewJob } from '../job-row';
  *   serialization allows: the handler gets `null`) is put back as JSON null for the NOT NULL column.
  * - `trace_context` is in the document only when the enqueue was traced, `parent_id` only when a job's
  *   `perform` enqueued it, and the limit columns only for jobs with a limit (`JobLimits`; see
- *   `limited-claim.sql.ts`); a missing key reads as null.
+ *   `limited-claim.sql.ts`); a missing key reads as null. `payload_rules` (the payload class's rule
+ *   fingerprint, see `PayloadRules`) is there only for payload classes.
  */
 export function enqueueSql(schema: string, channel: string): string {
   return `
@@ -61,19 +62,20 @@ function insertJobs(schema: string): string {
       insert into "${schema}".jobs
         (name, queue, priority, payload, account_id, max_attempts, run_at, unique_key, state,
          trace_context, parent_id, concurrency_key, concurrency_limit, rate_key, rate_limit,
-         rate_period_ms)
+         rate_period_ms, payload_rules)
       select d.name, d.queue, d.priority, coalesce(d.payload, 'null'::jsonb), d.account_id, d.max_attempts,
              coalesce(d.run_at, now() + coalesce(d.delay_ms, 0) * interval '1 millisecond'),
              d.unique_key, 'available', d.trace_context, d.parent_id, d.concurrency_key,
-             d.concurrency_limit, d.rate_key, d.rate_limit, d.rate_period_ms
+             d.concurrency_limit, d.rate_key, d.rate_limit, d.rate_period_ms, d.payload_rules
       from rows from (
              jsonb_to_recordset($1::jsonb) as (name text, queue text, priority int, payload jsonb,
                account_id text, max_attempts int, run_at timestamptz, delay_ms bigint, unique_key text,
                trace_context text, parent_id bigint, concurrency_key text, concurrency_limit int,
-               rate_key text, rate_limit int, rate_period_ms int)
+               rate_key text, rate_limit int, rate_period_ms int, payload_rules text)
            ) with ordinality as d(name, queue, priority, payload, account_id, max_attempts, run_at,
                                   delay_ms, unique_key, trace_context, parent_id, concurrency_key,
-                                  concurrency_limit, rate_key, rate_limit, rate_period_ms, ord)
+                                  concurrency_limit, rate_key, rate_limit, rate_period_ms,
+                                  payload_rules, ord)
       order by d.ord
       on conflict (unique_key) where unique_key is not null and state in ('available', 'running')
       do nothing
@@ -102,6 +104,7 @@ export function enqueueDocument(rows: readonly NewJob[]): string {
       `"account_id":${jsonOrNull(r.accountId)},"max_attempts":${r.maxAttempts},` +
       `"run_at":${r.runAt === null ? 'null' : JSON.stringify(r.runAt)},` +
       `"delay_ms":${r.delayMs === null ? 'null' : r.delayMs},"unique_key":${jsonOrNull(r.uniqueKey)}` +
+      (r.payloadRules ? `,"payload_rules":${JSON.stringify(r.payloadRules)}` : '') +
       (r.traceContext ? `,"trace_context":${JSON.stringify(r.traceContext)}` : '') +
       (r.parentId ? `,"parent_id":"${r.parentId}"` : '') +
       (r.limits ? limitsJson(r.limits) : '') +

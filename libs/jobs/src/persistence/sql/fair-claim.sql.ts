@@ -144,11 +144,11 @@ export function fairClaimSql(
             started_at = now()
         where j.id = any(array(select id from fair union all select id from fill))
         returning j.id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts,
-                  j.priority, j.run_at, j.trace_context, j.unstarted_rescues
+                  j.priority, j.run_at, j.trace_context, j.unstarted_rescues, j.payload_rules
       )
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
            max_attempts as "maxAttempts", trace_context as "traceContext",
-           unstarted_rescues as "unstartedRescues",
+           unstarted_rescues as "unstartedRescues", payload_rules as "payloadRules",
            extract(epoch from now() - run_at)::float8 * 1000 as "waitMs",
            case when row_number() over (order by priority, run_at, id) = 1
              then (select array[queue, acct::text] from visited order by n desc limit 1)

@@ -2,19 +2,28 @@
  * Statements that end an attempt. Every one is fenced: it applies only while the row is still `running`
  * under the same worker (`locked_by`) and the same attempt (`attempts`). A worker whose lease expired and
  * whose job was rescued and re-claimed therefore changes nothing: its late outcome is dropped, and the
- * newer attempt's is the one recorded. Each returns the ids it changed so the caller can tell.
+ * newer attempt's is the one recorded. Each returns the ids it changed (the completion, their count) so
+ * the caller can tell.
  * Parameters are bound (and documented) by WorkerRepository.
  */
 
-/** Complete a batch of attempts: one statement, one commit for many jobs. */
+/**
+ * Complete a batch of attempts: one statement, one commit for many jobs. It returns one row, the count
+ * of jobs it changed (all the batcher needs), not a row per job: hundreds of rows per batch were parsed
+ * by the driver for nothing. `$3` may be NULL when no job of the batch has a result: `unnest` pads the
+ * shorter arrays with nulls, so the batch sends no array of NULLs.
+ */
 export function completeSql(schema: string): string {
   return `
-    update "${schema}".jobs j
-    set state = 'completed', finished_at = now(), locked_by = null, locked_until = null,
-        result = d.result
-    from unnest($1::bigint[], $2::int[], $3::jsonb[]) as d(id, attempts, result)
-    where j.id = d.id and j.attempts = d.attempts and j.locked_by = $4 and j.state = 'running'
-    returning j.id::text as id`;
+    with done as (
+      update "${schema}".jobs j
+      set state = 'completed', finished_at = now(), locked_by = null, locked_until = null,
+          result = d.result
+      from unnest($1::bigint[], $2::int[], $3::jsonb[]) as d(id, attempts, result)
+      where j.id = d.id and j.attempts = d.attempts and j.locked_by = $4 and j.state = 'running'
+      returning 1
+    )
+    select count(*)::int as changed from done`;
 }
 
 /**

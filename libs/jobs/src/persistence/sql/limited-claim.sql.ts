@@ -176,7 +176,7 @@ export function limitedClaimSql(schema: string, filterQueues: boolean): string {
           started_at = $7::timestamptz
       where j.id = any(array(select id from picked))
       returning j.id, j.name, j.queue, j.payload, j.account_id, j.attempts, j.max_attempts,
-                j.priority, j.run_at, j.trace_context, j.unstarted_rescues
+                j.priority, j.run_at, j.trace_context, j.unstarted_rescues, j.payload_rules
     ),
     windows as (
       insert into ${s}.flow_windows as w (key, window_start, window_ms, starts)
@@ -193,7 +193,7 @@ export function limitedClaimSql(schema: string, filterQueues: boolean): string {
     )
     select id::text as id, name, queue, payload, account_id as "accountId", attempts as attempt,
            max_attempts as "maxAttempts", trace_context as "traceContext",
-           unstarted_rescues as "unstartedRescues",
+           unstarted_rescues as "unstartedRescues", payload_rules as "payloadRules",
            extract(epoch from $7::timestamptz - run_at)::float8 * 1000 as "waitMs"
     from claimed
     order by priority, run_at, id`;
