@@ -28,6 +28,7 @@ const ALL = [
   'PausedTable1796139000000',
   'ObservabilityColumns1796142600000',
   'StartMarks1796146200000',
+  'FairClaimIndexPredicate1796164400000',
 ];
 
 @Injectable()
@@ -104,6 +105,7 @@ describe('migration names', () => {
       'PausedTableMyJobs1796139000000',
       'ObservabilityColumnsMyJobs1796142600000',
       'StartMarksMyJobs1796146200000',
+      'FairClaimIndexPredicateMyJobs1796164400000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -115,6 +117,7 @@ describe('migration names', () => {
         '1796139000000',
         '1796142600000',
         '1796146200000',
+        '1796164400000',
       ]),
     );
   });
@@ -165,9 +168,10 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       /^CREATE INDEX jobs_claim_idx ON jobs\.jobs USING btree \(priority, run_at, id\) WHERE \(state = 'available'::text\)$/,
     );
     // The fair claim's skip scan: runnable rows by priority, queue and account (global jobs as ''), in
-    // byte order, then in claim order.
+    // byte order, then in claim order. Its predicate is written with `collate "C"` so that only the fair
+    // claim's lane scans can prove it (FairClaimIndexPredicate).
     expect(indexes.get('jobs_fair_claim_idx')).toMatch(
-      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(state = 'available'::text\)$/,
+      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(\(state COLLATE "C"\) = 'available'::text\)$/,
     );
     // One unfinished job per unique key.
     const unique = indexes.get('jobs_unique_key_idx')!;
@@ -219,6 +223,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it("undoing FairClaimIndexPredicate brings the fair claim index's first predicate back", async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 7));
+    expect((await indexesOf(db.url, 'jobs')).get('jobs_fair_claim_idx')).toMatch(
+      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(state = 'available'::text\)$/,
+    );
   });
 
   it('undoing StartMarks drops its columns and its index', async () => {
@@ -364,6 +376,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'ObservabilityColumnsBillingJobs1796142600000',
         'StartMarks1796146200000',
         'StartMarksBillingJobs1796146200000',
+        'FairClaimIndexPredicate1796164400000',
+        'FairClaimIndexPredicateBillingJobs1796164400000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([

@@ -93,6 +93,7 @@ describe('startup checks of the jobs schema', () => {
       'PausedTable1796139000000',
       'ObservabilityColumns1796142600000',
       'StartMarks1796146200000',
+      'FairClaimIndexPredicate1796164400000',
     ]);
     expect(error.message).toContain('HotPathIndexes1763900000000');
     expect(error.message).toContain('jobsMigrations');

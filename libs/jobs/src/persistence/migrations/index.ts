@@ -6,6 +6,7 @@ import { dashboardIndexesMigration } from './dashboard-indexes.migration';
 import { pausedTableMigration } from './paused-table.migration';
 import { observabilityColumnsMigration } from './observability-columns.migration';
 import { startMarksMigration } from './start-marks.migration';
+import { fairClaimIndexPredicateMigration } from './fair-claim-index-predicate.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -20,6 +21,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     pausedTableMigration(schema),
     observabilityColumnsMigration(schema),
     startMarksMigration(schema),
+    fairClaimIndexPredicateMigration(schema),
   ];
 }
 
