@@ -47,10 +47,11 @@ export interface WorkerOptions {
   /**
    * How claims share the worker's slots. `'account'`: among the accounts with runnable jobs of each
    * queue, round-robin (global jobs count as one account of their own), priority first; `false`: plain
-   * order (priority, run time, id), first come first served. Default `false`: opt in. The fair claim
-   * drains a backlog spread over many accounts far slower than the plain one today (measured: 437 vs
-   * 14,462 jobs/s over 100 accounts, `npm run bench -- --scenarios noisy`); until that is fixed it is
-   * for workloads where one account's backlog must not hold up the others.
+   * order (priority, run time, id), first come first served. Default `'account'` when `tenant` is
+   * configured, `false` without it (every job is global there: one lane per queue, nothing to share
+   * between accounts). The fair claim drains about as fast as the plain one (measured: within the
+   * noise of a shared machine over 1, 10 and 100 accounts, `npm run bench -- --scenarios noisy`); set
+   * `false` for strict first-come-first-served order across accounts.
    */
   fairness?: 'account' | false;
 }
