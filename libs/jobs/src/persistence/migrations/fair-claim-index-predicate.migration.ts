@@ -20,7 +20,8 @@ import { suffix } from './create-jobs-tables.migration';
  *
  * Built in the migration's transaction like the index it replaces: on a table with a large backlog, run
  * it when a short write lock on `jobs` is acceptable. A worker of the previous version still claims
- * correctly meanwhile (through `jobs_claim_idx`, as slowly as before). Idempotent like every migration here.
+ * correctly meanwhile (through `jobs_claim_idx`, as slowly as before). Idempotent like every migration
+ * here, and a no-op once the index has the new predicate.
  */
 export function fairClaimIndexPredicateMigration(schema: string): new () => MigrationInterface {
   const s = `"${schema}"`;
@@ -31,9 +32,22 @@ export function fairClaimIndexPredicateMigration(schema: string): new () => Migr
   return class FairClaimIndexPredicate implements MigrationInterface {
     name = `FairClaimIndexPredicate${suffix(schema)}1796164400000`;
 
+    /**
+     * Rebuilds the index only while it has the old predicate: `runMigrations: true` runs every `up` at
+     * each start, and a rebuild would lock `jobs` against writes and re-read the backlog every time.
+     */
     async up(q: QueryRunner): Promise<void> {
-      await q.query(`drop index if exists ${s}.jobs_fair_claim_idx`);
-      await q.query(index(`(state collate "C") = 'available'`));
+      await q.query(`
+        do $$ begin
+          if not exists (
+            select from pg_index i
+            where i.indexrelid = to_regclass('${s.replace(/'/g, "''")}.jobs_fair_claim_idx')
+              and pg_get_expr(i.indpred, i.indrelid) like '%COLLATE "C"%'
+          ) then
+            drop index if exists ${s}.jobs_fair_claim_idx;
+            ${index(`(state collate "C") = 'available'`)};
+          end if;
+        end $$`);
     }
 
     async down(q: QueryRunner): Promise<void> {
