@@ -17,10 +17,20 @@ class NumberPayload {
   @IsInt() n: number;
 }
 
-/** Every start, in order: the job's account (`null`: global) and its priority. */
+/** Orders the starts of several apps in this process. */
+let sequence = 0;
+
+/** Every start, in order: the job's account (`null`: global) and its number. */
 @Injectable()
 class Starts {
-  readonly log: Array<{ account: string | null; n: number }> = [];
+  readonly log: Array<{ account: string | null; n: number; seq: number }> = [];
+
+  /** The starts of several apps' logs, in the order they happened. */
+  static merged(...all: Starts[]): Starts {
+    const merged = new Starts();
+    merged.log.push(...all.flatMap((s) => s.log).sort((a, b) => a.seq - b.seq));
+    return merged;
+  }
 
   /** How many jobs of `account` had started before each start of a job of `others`. */
   startedBefore(account: string, others: (a: string | null) => boolean): number[] {
@@ -38,7 +48,7 @@ class Starts {
 class TenantJob implements JobHandler<NumberPayload> {
   constructor(private readonly starts: Starts) {}
   perform({ n }: NumberPayload, ctx: JobContext): void {
-    this.starts.log.push({ account: ctx.accountId, n });
+    this.starts.log.push({ account: ctx.accountId, n, seq: sequence++ });
   }
 }
 
@@ -46,7 +56,7 @@ class TenantJob implements JobHandler<NumberPayload> {
 class GlobalJob implements JobHandler<NumberPayload> {
   constructor(private readonly starts: Starts) {}
   perform({ n }: NumberPayload, ctx: JobContext): void {
-    this.starts.log.push({ account: ctx.accountId, n });
+    this.starts.log.push({ account: ctx.accountId, n, seq: sequence++ });
   }
 }
 
@@ -106,6 +116,54 @@ describe('fair claiming across accounts', () => {
     // And A was not starved meanwhile: it kept getting its share.
     expect(aBefore[aBefore.length - 1]).toBeGreaterThan(50);
   }, 90_000);
+
+  // X = 80%: the small accounts' 200 jobs need about 200 x 11/10 claim slots, during which A gets a
+  // share of one in eleven; what A can start before them is that share, what the two workers had
+  // already claimed (2 x 20), and what started while the enqueue was on its way: about 10% of the
+  // backlog on a busy machine, so 20% is a bound with room to spare that plain order (100%) misses.
+  it("with two worker apps on one database and the default options, starts every small account's jobs before A's backlog is a fifth drained", async () => {
+    const logs = [new Starts(), new Starts()];
+    const worker = (starts: Starts) =>
+      createJobsApp({
+        url: db.url,
+        providers: [{ provide: Starts, useValue: starts }, TenantJob, GlobalJob],
+        // No `fairness` option: a tenant app claims fairly by default.
+        jobs: { tenant: { clsKey: 'accountId' }, worker: { concurrency: 10, prefetch: 10 } },
+      });
+    const first = await worker(logs[0]);
+    const second = await worker(logs[1]).catch(async (error: unknown) => {
+      await first.close();
+      throw error;
+    });
+    const started = (of = (_: string | null) => true) =>
+      logs.reduce((sum, l) => sum + l.log.filter((s) => of(s.account)).length, 0);
+    try {
+      const jobs = first.get(JobQueueService);
+      const backlog = 5_000;
+      await jobs.performAllLater(TenantJob, items(backlog, 'A'));
+      await waitFor(() => started() >= 50, { message: "A's backlog to be draining" });
+      // Ten accounts at once, one statement: their jobs are claimable from the same moment.
+      await jobs.performAllLater(
+        TenantJob,
+        SMALL.flatMap((account) => items(20, account)),
+      );
+      await waitFor(() => started(isSmall) === 200, {
+        message: 'every small-account job to start',
+        timeoutMs: 60_000,
+      });
+      const aBefore = Starts.merged(...logs).startedBefore('A', isSmall);
+      expect(aBefore).toHaveLength(200);
+      expect(Math.max(...aBefore)).toBeLessThan(backlog * 0.2);
+      await waitFor(() => started() === backlog + 200, {
+        message: 'the whole backlog to start',
+        timeoutMs: 60_000,
+      });
+      // Both workers took part.
+      for (const log of logs) expect(log.log.length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  }, 120_000);
 
   it('serves a lower priority number first, whatever the account', async () => {
     const { jobs, starts } = await start();
