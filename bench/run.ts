@@ -14,7 +14,8 @@
  *   --diagnose        count our library's statements and claim sizes in the 1-process drain
  *   --out <dir>       results directory (default bench/results)
  *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
- *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
+ *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large);
+ *                     ours with fairness on and off, pg-boss with and without groupConcurrency
  */
 import { REPO_ROOT } from './support/paths'; // first: registers the nestjs-tenant-jobs alias
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,14 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findPgbench, measureCeiling } from './ceiling';
 import { measureDrain, measureEnqueue, measureLatency, PhaseConfig } from './phases';
-import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
+import {
+  measureNoisyScenarios,
+  NoisyResult,
+  oursNoisy,
+  PG_BOSS_GROUP_CONCURRENCY,
+  pgBossNoisy,
+  renderNoisy,
+} from './noisy';
 import {
   addSample,
   BenchConfigSummary,
@@ -280,21 +288,23 @@ main().then(
   },
 );
 
-/** `--scenarios noisy`: the noisy-neighbour scenario alone (see noisy.ts), fairness on and off. */
+/**
+ * `--scenarios noisy`: the noisy-neighbour scenario alone (see noisy.ts): ours with fairness on and off,
+ * and pg-boss with and without `groupConcurrency` (unless `--systems` leaves pg-boss out).
+ */
 async function runNoisy(cli: Cli, tag: string): Promise<void> {
   const backlog = cli.config.large ? 100_000 : 20_000;
-  const rows: NoisyResult[] = [];
+  const configurations = [() => oursNoisy(true), () => oursNoisy(false)];
+  if (cli.systems.some((s) => s.id === 'pg-boss')) {
+    configurations.push(
+      () => pgBossNoisy(PG_BOSS_GROUP_CONCURRENCY),
+      () => pgBossNoisy(undefined),
+    );
+  }
+  log(`noisy scenario: backlog ${backlog}, ${cli.config.runs} run(s) per figure`);
+  let rows: NoisyResult[];
   try {
-    for (const fair of [true, false]) {
-      rows.push(await measureNoisy(tag, backlog, fair));
-      log(`noisy, fairness ${fair ? 'on' : 'off'}: ${JSON.stringify(rows[rows.length - 1])}`);
-    }
-    for (const fair of [true, false]) {
-      rows.push(await measureSpread(tag, 20_000, fair));
-      log(
-        `spread, fairness ${fair ? 'on' : 'off'}: ${Math.round(rows[rows.length - 1].drainJobsPerSec)}/s`,
-      );
-    }
+    rows = await measureNoisyScenarios(tag, backlog, cli.config.runs, configurations, log);
   } finally {
     await cleanup(tag);
   }
@@ -304,7 +314,11 @@ async function runNoisy(cli: Cli, tag: string): Promise<void> {
     cli.outDir,
     `${localDate(new Date())}-noisy${cli.config.large ? '-large' : ''}`,
   );
+  const environment = await describeEnvironment();
   writeFileSync(`${base}.md`, `${markdown}\n`);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ environment, loadAverage: loadavg(), runs: cli.config.runs, rows }, null, 2)}\n`,
+  );
   process.stdout.write(`${markdown}\n`);
 }
