@@ -21,7 +21,7 @@ import {
   JobsModule,
   JobWorker,
 } from 'nestjs-tenant-jobs';
-import { createScratchDatabase } from './support/database';
+import { createScratchDatabase, postgresBackendCpuMs } from './support/database';
 import { median, percentile } from './support/stats';
 import { PgBossGroupedSystem } from './systems/pg-boss';
 import { NoopPayload } from './systems/ours';
@@ -136,6 +136,10 @@ export interface NoisyResult {
   /** The big account's jobs still waiting when the last small job started (scenario `noisy`). */
   backlogLeftAtLastSmall: number | null;
   drainJobsPerSec: number;
+  /** CPU of the bench process (the worker) per job, µs (scenario `spread`). */
+  workerCpuUsPerJob: number | null;
+  /** CPU of the database's PostgreSQL backends per job, µs (scenario `spread`; null off this host). */
+  postgresCpuUsPerJob: number | null;
 }
 
 const SMALL_ACCOUNTS = 10;
@@ -144,13 +148,13 @@ const SMALL_JOBS = 100;
 async function withSystem<T>(
   tag: string,
   make: () => NoisySystem,
-  fn: (system: NoisySystem) => Promise<T>,
+  fn: (system: NoisySystem, database: string) => Promise<T>,
 ): Promise<T> {
   const db = await createScratchDatabase(`${tag}_noisy_${Date.now().toString(36)}`);
   const system = make();
   try {
     await system.setup(db.url);
-    return await fn(system);
+    return await fn(system, db.name);
   } finally {
     await system.teardown();
     await db.drop();
@@ -221,12 +225,22 @@ async function spreadRun(tag: string, make: () => NoisySystem, count: number) {
     seen.add(n);
     if (seen.size === count) done();
   };
-  return withSystem(tag, make, async (system) => {
+  return withSystem(tag, make, async (system, database) => {
     await enqueue(system, 0, count, (n) => `acct-${n % 100}`);
+    const cpu0 = process.cpuUsage();
+    const pg0 = postgresBackendCpuMs(database);
     const t0 = performance.now();
     await system.start(sink);
     await finished;
-    return { drainJobsPerSec: count / ((performance.now() - t0) / 1000) };
+    const elapsed = (performance.now() - t0) / 1000;
+    const pg1 = postgresBackendCpuMs(database);
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      drainJobsPerSec: count / elapsed,
+      // CPU per job: less sensitive to a shared machine's load than the rate.
+      workerCpuUsPerJob: (cpu.user + cpu.system) / count,
+      postgresCpuUsPerJob: pg0 === null || pg1 === null ? null : ((pg1 - pg0) * 1000) / count,
+    };
   });
 }
 
@@ -244,6 +258,8 @@ function medians(
     waitMaxMs: m('waitMaxMs'),
     backlogLeftAtLastSmall: m('backlogLeftAtLastSmall'),
     drainJobsPerSec: m('drainJobsPerSec') ?? 0,
+    workerCpuUsPerJob: m('workerCpuUsPerJob'),
+    postgresCpuUsPerJob: m('postgresCpuUsPerJob'),
   };
 }
 
@@ -289,13 +305,13 @@ export function renderNoisy(rows: readonly NoisyResult[]): string {
   const lines = [
     `## Noisy neighbour (1 process, concurrency 10; median of ${rows[0]?.runs ?? 0} runs)`,
     '',
-    '| Scenario | System | Fairness | Jobs | Small wait p50 ms | p95 ms | max ms | Big backlog left at last small start | Drain jobs/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Scenario | System | Fairness | Jobs | Small wait p50 ms | p95 ms | max ms | Big backlog left at last small start | Drain jobs/s | Worker CPU µs/job | PostgreSQL CPU µs/job |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
         `| ${r.scenario} | ${r.system} | ${r.fairness} | ${r.backlog} | ${ms(r.waitP50Ms)} | ` +
         `${ms(r.waitP95Ms)} | ${ms(r.waitMaxMs)} | ${r.backlogLeftAtLastSmall ?? '–'} | ` +
-        `${Math.round(r.drainJobsPerSec)} |`,
+        `${Math.round(r.drainJobsPerSec)} | ${ms(r.workerCpuUsPerJob)} | ${ms(r.postgresCpuUsPerJob)} |`,
     ),
   ];
   return lines.join('\n');
