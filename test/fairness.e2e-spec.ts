@@ -260,26 +260,38 @@ describe('the fair claim statement', () => {
           insert into jobs.jobs (name, payload, account_id)
           select 'fair.tenant', jsonb_build_object('n', g), 'acct-' || (g % 100)
           from generate_series(1, 20000) g`);
-        // As the worker's pool runs it: prepared, planned once for any parameters.
+        // As the worker's pool runs it: prepared, planned once for any parameters; each of the four
+        // statements the worker may run (a queue filter, the paused lists, both, neither).
         await c.query('set plan_cache_mode = force_generic_plan');
-        await c.query(`prepare fair(int, text, int, text, text) as ${fairClaimSql('jobs', false)}`);
-        try {
-          const { rows } = await c.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-            `explain (format json) execute fair(500, 'w', 60000, '', '')`,
-          );
-          const ctes = ctesOf(rows[0]['QUERY PLAN'][0].Plan);
-          for (const cte of ['after_cursor', 'before_cursor', 'fair']) {
-            const used = ctes.get(cte) ?? [];
-            expect({
-              cte,
-              used: used.filter((n) => n.startsWith('jobs_') || n === 'Sort'),
-            }).toEqual({
-              cte,
-              used: ['jobs_fair_claim_idx'],
-            });
+        for (const queues of [false, true]) {
+          for (const paused of [false, true]) {
+            const types = ['int', 'text', 'int', ...(queues ? ['text[]'] : []), 'text', 'text'];
+            const values = ['500', `'w'`, '60000', ...(queues ? [`'{default}'`] : []), `''`, `''`];
+            if (paused) types.push('text[]', 'text[]');
+            if (paused) values.push(`'{}'`, `'{acct-7}'`);
+            await c.query(
+              `prepare fair(${types.join(', ')}) as ${fairClaimSql('jobs', queues, paused)}`,
+            );
+            try {
+              const { rows } = await c.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+                `explain (format json) execute fair(${values.join(', ')})`,
+              );
+              const ctes = ctesOf(rows[0]['QUERY PLAN'][0].Plan);
+              for (const cte of ['after_cursor', 'before_cursor', 'fair']) {
+                const used = (ctes.get(cte) ?? []).filter(
+                  (n) => n.startsWith('jobs_') || n === 'Sort',
+                );
+                expect({ queues, paused, cte, used: [...new Set(used)] }).toEqual({
+                  queues,
+                  paused,
+                  cte,
+                  used: ['jobs_fair_claim_idx'],
+                });
+              }
+            } finally {
+              await c.query('deallocate fair');
+            }
           }
-        } finally {
-          await c.query('deallocate fair');
         }
       });
     },
