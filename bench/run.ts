@@ -17,7 +17,8 @@
  *                     starts (Debian's pgbouncer), each beside its direct self; writes
  *                     bench/results/<date>-pgbouncer.md/.json
  *   --scenarios noisy only the noisy-neighbour scenario (noisy.ts): its table to stdout and
- *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large)
+ *                     bench/results/<date>-noisy.md/.json; the backlog is 20,000 (100,000 with --large);
+ *                     ours with fairness on and off, pg-boss with and without groupConcurrency
  *   --scenarios dashboard  only the dashboard's job list on a 1,000,000-row table (dashboard-list.ts,
  *                     --rows <n> to change; --runs defaults to 5 there): bench/results/<date>-dashboard.md
  *   --huge            only the big-backlog scenario (big-tables.ts): drains of 20,000 and 1,000,000 jobs
@@ -41,7 +42,14 @@ import {
   measureLatency,
   PhaseConfig,
 } from './phases';
-import { measureNoisy, measureSpread, NoisyResult, renderNoisy } from './noisy';
+import {
+  measureNoisyScenarios,
+  NoisyResult,
+  oursNoisy,
+  PG_BOSS_GROUP_CONCURRENCY,
+  pgBossNoisy,
+  renderNoisy,
+} from './noisy';
 import { DashboardListResult, measureDashboardList, renderDashboardList } from './dashboard-list';
 import { measureHistory, measureHuge, renderHistory, renderHuge } from './big-tables';
 import { LimitsResult, measureAccountLimit, measureBehindBacklog, renderLimits } from './limits';
@@ -364,21 +372,23 @@ async function runDashboardList(cli: Cli, tag: string): Promise<void> {
   process.stdout.write(`${markdown}\n`);
 }
 
-/** `--scenarios noisy`: the noisy-neighbour scenario alone (see noisy.ts), fairness on and off. */
+/**
+ * `--scenarios noisy`: the noisy-neighbour scenario alone (see noisy.ts): ours with fairness on and off,
+ * and pg-boss with and without `groupConcurrency` (unless `--systems` leaves pg-boss out).
+ */
 async function runNoisy(cli: Cli, tag: string): Promise<void> {
   const backlog = cli.config.large ? 100_000 : 20_000;
-  const rows: NoisyResult[] = [];
+  const configurations = [() => oursNoisy(true), () => oursNoisy(false)];
+  if (cli.systems.some((s) => s.id === 'pg-boss')) {
+    configurations.push(
+      () => pgBossNoisy(PG_BOSS_GROUP_CONCURRENCY),
+      () => pgBossNoisy(undefined),
+    );
+  }
+  log(`noisy scenario: backlog ${backlog}, ${cli.config.runs} run(s) per figure`);
+  let rows: NoisyResult[];
   try {
-    for (const fair of [true, false]) {
-      rows.push(await measureNoisy(tag, backlog, fair));
-      log(`noisy, fairness ${fair ? 'on' : 'off'}: ${JSON.stringify(rows[rows.length - 1])}`);
-    }
-    for (const fair of [true, false]) {
-      rows.push(await measureSpread(tag, 20_000, fair));
-      log(
-        `spread, fairness ${fair ? 'on' : 'off'}: ${Math.round(rows[rows.length - 1].drainJobsPerSec)}/s`,
-      );
-    }
+    rows = await measureNoisyScenarios(tag, backlog, cli.config.runs, configurations, log);
   } finally {
     await cleanup(tag);
   }
@@ -388,8 +398,12 @@ async function runNoisy(cli: Cli, tag: string): Promise<void> {
     cli.outDir,
     `${localDate(new Date())}-noisy${cli.config.large ? '-large' : ''}`,
   );
+  const environment = await describeEnvironment();
   writeFileSync(`${base}.md`, `${markdown}\n`);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ loadAverage: loadavg(), rows }, null, 2)}\n`);
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ environment, loadAverage: loadavg(), runs: cli.config.runs, rows }, null, 2)}\n`,
+  );
   process.stdout.write(`${markdown}\n`);
 }
 

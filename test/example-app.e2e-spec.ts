@@ -211,6 +211,58 @@ describe('example shop app', () => {
     expect(await dataSource.getRepository(Order).count()).toBe(ordersBefore);
   });
 
+  it("confirms another account's order while one account's import is still far from done", async () => {
+    const importer = await createAccount('Importer');
+    const shop = await createAccount('Corner shop');
+    const rows = 3_000;
+    const imported = () => dataSource.getRepository(Order).countBy({ accountId: importer });
+    const res = await request(http)
+      .post('/orders/import')
+      .set(tenant(importer))
+      .send({ count: rows, item: 'Archived order', email: 'ops@example.com' })
+      .expect(202);
+    expect(res.body).toEqual({ importId: expect.any(String), rows });
+    await waitFor(async () => (await imported()) >= 20, { message: 'the import to be under way' });
+
+    const { orderId, jobId } = await placeOrder(shop);
+    await jobIn(jobId, 'completed');
+    // Counted after the confirmation completed: it started earlier still, with most rows to go
+    // (first come, first served, it would have waited for all 3,000).
+    expect(await imported()).toBeLessThan(rows / 2);
+    expect(mailsFor(orderId)).toHaveLength(1);
+
+    // The import finishes, each row once (the order id is derived from the import and the row).
+    await waitFor(async () => (await imported()) === rows, {
+      message: 'every row imported',
+      timeoutMs: 60_000,
+    });
+  }, 90_000);
+
+  it('rejects an import with a bad count or item, enqueueing nothing', async () => {
+    const accountId = await createAccount('Import-checks');
+    const jobsBefore = await totalJobs();
+    const body = { count: 10, item: 'Archived order', email: 'ops@example.com' };
+    for (const [field, bad] of [
+      ['count', 0],
+      ['count', 10_001],
+      ['count', 1e308],
+      ['count', 2.5],
+      ['count', '10'],
+      ['item', 'Tea\u0000pot'],
+      ['item', ''],
+      ['email', 'not-an-email'],
+    ] as const) {
+      const res = await request(http)
+        .post('/orders/import')
+        .set(tenant(accountId))
+        .send({ ...body, [field]: bad })
+        .expect(400);
+      expect(JSON.stringify(res.body.message)).toContain(field);
+    }
+    await request(http).post('/orders/import').send(body).expect(400); // no account header
+    expect(await totalJobs()).toBe(jobsBefore);
+  });
+
   it("never lets one account read or change another account's order", async () => {
     const a = await createAccount('Tenant A');
     const b = await createAccount('Tenant B');

@@ -32,6 +32,7 @@ const ALL = [
   'ParentJob1796153600000',
   'PayloadRulesColumn1796157200000',
   'DropUnstartedRescuedIndex1796160800000',
+  'FairClaimIndexPredicate1796164400000',
 ];
 
 @Injectable()
@@ -112,6 +113,7 @@ describe('migration names', () => {
       'ParentJobMyJobs1796153600000',
       'PayloadRulesColumnMyJobs1796157200000',
       'DropUnstartedRescuedIndexMyJobs1796160800000',
+      'FairClaimIndexPredicateMyJobs1796164400000',
     ]);
     // Same timestamps for every schema: the order of a user's migrations is not disturbed.
     expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
@@ -127,6 +129,7 @@ describe('migration names', () => {
         '1796153600000',
         '1796160800000',
         '1796157200000',
+        '1796164400000',
       ]),
     );
   });
@@ -209,9 +212,10 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       /^CREATE INDEX jobs_claim_idx ON jobs\.jobs USING btree \(priority, run_at, id\) WHERE \(state = 'available'::text\)$/,
     );
     // The fair claim's skip scan: runnable rows by priority, queue and account (global jobs as ''), in
-    // byte order, then in claim order.
+    // byte order, then in claim order. Its predicate is written with `collate "C"` so that only the fair
+    // claim's lane scans can prove it (FairClaimIndexPredicate).
     expect(indexes.get('jobs_fair_claim_idx')).toMatch(
-      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(state = 'available'::text\)$/,
+      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(\(state COLLATE "C"\) = 'available'::text\)$/,
     );
     // One unfinished job per unique key.
     const unique = indexes.get('jobs_unique_key_idx')!;
@@ -252,7 +256,17 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   });
 
   it('an app with runMigrations: true starts on the migrated database and works', async () => {
+    const fairIndex = () =>
+      withClient(db.url, async (c) => {
+        const { rows } = await c.query<{ oid: number }>(
+          `select 'jobs.jobs_fair_claim_idx'::regclass::oid as oid`,
+        );
+        return rows[0].oid;
+      });
+    const before = await fairIndex();
     const app = await createJobsApp({ url: db.url, providers: [PingJob] });
+    // Startup runs every migration's up again: none rebuilds an index that is already right.
+    expect(await fairIndex()).toBe(before);
     try {
       const jobs = app.get(JobQueueService);
       const id = await jobs.performLater(PingJob, { n: 7 });
@@ -263,6 +277,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     }
     // Startup migrations do not touch the app's migrations table.
     expect(await recordedMigrations(db.url)).toEqual(ALL);
+  });
+
+  it("undoing FairClaimIndexPredicate brings the fair claim index's first predicate back", async () => {
+    await dataSource!.undoLastMigration();
+    expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 11));
+    expect((await indexesOf(db.url, 'jobs')).get('jobs_fair_claim_idx')).toMatch(
+      /^CREATE INDEX jobs_fair_claim_idx ON jobs\.jobs USING btree \(priority, queue, COALESCE\(account_id, ''::text\) COLLATE "C", run_at, id\) WHERE \(state = 'available'::text\)$/,
+    );
   });
 
   it('undoing DropUnstartedRescuedIndex builds the index StartMarks made again', async () => {
@@ -486,6 +508,8 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
         'PayloadRulesColumnBillingJobs1796157200000',
         'DropUnstartedRescuedIndex1796160800000',
         'DropUnstartedRescuedIndexBillingJobs1796160800000',
+        'FairClaimIndexPredicate1796164400000',
+        'FairClaimIndexPredicateBillingJobs1796164400000',
       ].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([

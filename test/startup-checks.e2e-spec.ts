@@ -103,6 +103,7 @@ describe('startup checks of the jobs schema', () => {
       'ParentJob1796153600000',
       'PayloadRulesColumn1796157200000',
       'DropUnstartedRescuedIndex1796160800000',
+      'FairClaimIndexPredicate1796164400000',
     ]);
     expect(error.message).toContain('HotPathIndexes1763900000000');
     expect(error.message).toContain('jobsMigrations');

@@ -117,8 +117,12 @@ describe('resolveJobsOptions', () => {
       expect(resolveJobsOptions({ worker: { prefetch: 7 } }).worker.prefetch).toBe(7);
     });
 
-    it('shares the worker between accounts only when asked to (fairness is opt-in)', () => {
-      expect(resolveJobsOptions({ tenant: { clsKey: 'accountId' } }).worker.fairness).toBe(false);
+    it('shares the worker between accounts by default in a tenant app, and can be turned off', () => {
+      expect(resolveJobsOptions({ tenant: { clsKey: 'accountId' } }).worker.fairness).toBe(
+        'account',
+      );
+      // No tenants: every job is global, one lane per queue; the plain claim unless asked.
+      expect(resolveJobsOptions({}).worker.fairness).toBe(false);
       expect(resolveJobsOptions({ worker: { fairness: 'account' } }).worker.fairness).toBe(
         'account',
       );

@@ -139,7 +139,8 @@ export function resolveJobsOptions(options: JobsModuleOptions = {}): ResolvedJob
       heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 10_000,
       rescueIntervalMs: worker.rescueIntervalMs ?? 30_000,
       shutdownTimeoutMs: worker.shutdownTimeoutMs ?? 10_000,
-      fairness: worker.fairness ?? false, // opt-in: see the option's JSDoc
+      // Fair for tenant apps; an app with no tenants has one lane per queue: nothing to share.
+      fairness: worker.fairness ?? (options.tenant !== undefined ? 'account' : false),
     },
     defaults: {
       queue: options.defaults?.queue ?? 'default',

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { RequireAccountGuard } from '../accounts/require-account.guard';
 import { CreateOrderDto } from './dto/create-order.dto';
+import { ImportOrdersDto } from './dto/import-orders.dto';
 import { Order } from './order.entity';
 import { OrdersService } from './orders.service';
 
@@ -24,6 +25,13 @@ export class OrdersController {
   @Post()
   place(@Body() dto: CreateOrderDto): Promise<{ order: Order; jobId: string }> {
     return this.orders.place(dto);
+  }
+
+  /** Imports `count` orders in the background (one job per row); 202 with the import's id. */
+  @Post('import')
+  @HttpCode(HttpStatus.ACCEPTED)
+  import(@Body() dto: ImportOrdersDto): Promise<{ importId: string; rows: number }> {
+    return this.orders.import(dto);
   }
 
   @Get(':id')

@@ -6,6 +6,7 @@ import { MailerModule } from '../mailer/mailer.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { ConfirmOrderJob } from './jobs/confirm-order.job';
 import { DeleteOrderJob } from './jobs/delete-order.job';
+import { ImportOrderRowJob } from './jobs/import-order-row.job';
 import { Order } from './order.entity';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
@@ -14,7 +15,7 @@ import { OrdersService } from './orders.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Order]), AccountsModule, AuditModule, MailerModule],
   controllers: [OrdersController, AdminOrdersController],
-  providers: [OrdersRepository, OrdersService, ConfirmOrderJob, DeleteOrderJob],
+  providers: [OrdersRepository, OrdersService, ConfirmOrderJob, DeleteOrderJob, ImportOrderRowJob],
   exports: [OrdersService, OrdersRepository],
 })
 export class OrdersModule {}

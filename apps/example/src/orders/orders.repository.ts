@@ -32,6 +32,23 @@ export class OrdersRepository {
     );
   }
 
+  /**
+   * Creates the order with this id in the current account unless it exists (a retried import row).
+   * An id taken by another account's order is left alone too: nothing of that account is read or changed.
+   */
+  async createIfAbsent(
+    id: string,
+    fields: Pick<Order, 'item' | 'quantity' | 'email'>,
+    manager?: EntityManager,
+  ): Promise<void> {
+    await this.repository(manager)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...fields, id, accountId: this.account.id, confirmedAt: null, invoicedAt: null })
+      .orIgnore()
+      .execute();
+  }
+
   findOne(id: string, { manager, lock }: QueryOptions = {}): Promise<Order | null> {
     return this.repository(manager).findOne({
       where: { id, accountId: this.account.id },

@@ -3,9 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobQueueService } from 'nestjs-tenant-jobs';
 import { AuditService } from '../audit/audit.service';
+import { randomUUID } from 'node:crypto';
 import { CreateOrderDto } from './dto/create-order.dto';
+import { ImportOrdersDto } from './dto/import-orders.dto';
 import { ConfirmOrderJob } from './jobs/confirm-order.job';
 import { DeleteOrderJob } from './jobs/delete-order.job';
+import { ImportOrderRowJob } from './jobs/import-order-row.job';
 import { Order } from './order.entity';
 import { OrdersRepository } from './orders.repository';
 
@@ -30,6 +33,26 @@ export class OrdersService {
       );
       return { order, jobId };
     });
+  }
+
+  /**
+   * Enqueues one job per imported row, in the current account, 1,000 rows a statement. Returns at once;
+   * the rows are written in the background, while other accounts' jobs keep starting (fair claims).
+   */
+  async import({
+    count,
+    item,
+    email,
+  }: ImportOrdersDto): Promise<{ importId: string; rows: number }> {
+    const importId = randomUUID();
+    for (let from = 0; from < count; from += 1_000) {
+      const rows = Array.from({ length: Math.min(1_000, count - from) }, (_, i) => from + i);
+      await this.jobs.performAllLater(
+        ImportOrderRowJob,
+        rows.map((row) => ({ payload: { importId, row, item, email } })),
+      );
+    }
+    return { importId, rows: count };
   }
 
   find(id: string): Promise<Order | null> {

@@ -10,6 +10,7 @@ import { flowLimitsMigration } from './flow-limits.migration';
 import { parentJobMigration } from './parent-job.migration';
 import { dropUnstartedRescuedIndexMigration } from './drop-unstarted-rescued-index.migration';
 import { payloadRulesColumnMigration } from './payload-rules-column.migration';
+import { fairClaimIndexPredicateMigration } from './fair-claim-index-predicate.migration';
 
 /**
  * The library's migrations for a schema, in order. Add them to your DataSource's `migrations`
@@ -28,6 +29,7 @@ export function createJobsMigrations(schema = 'jobs'): Array<new () => Migration
     parentJobMigration(schema),
     payloadRulesColumnMigration(schema),
     dropUnstartedRescuedIndexMigration(schema),
+    fairClaimIndexPredicateMigration(schema),
   ];
 }
 

@@ -7,6 +7,14 @@ export const MAX_LANES_PER_CLAIM = 100;
 const LANE = `(coalesce(j.account_id, '') collate "C")`;
 
 /**
+ * `jobs_fair_claim_idx`'s predicate, written as the index writes it (migration
+ * `FairClaimIndexPredicate`): the planner proves a partial index's predicate only from a clause of the
+ * same collation, so the lane scans that use it can be served by that index alone, never by
+ * `jobs_claim_idx` plus a sort of the whole priority, whatever the statistics say.
+ */
+const FAIR_AVAILABLE = `(j.state collate "C") = 'available'`;
+
+/**
  * The fair claim (`worker.fairness: 'account'`). Parameters: `$1` limit, `$2` worker id, `$3` lease in
  * ms, `$4` queues (only when `filterQueues`), then two more: the round-robin cursor (`$5`/`$6`, or
  * `$4`/`$5` without a queue filter: the queue and account of the lane the worker's previous claim ended
@@ -42,6 +50,10 @@ const LANE = `(coalesce(j.account_id, '') collate "C")`;
  * per lane: a paused lane is visited like any other (so the cursor still moves past it) but gets no share
  * (`lanes` keeps the open ones of `visited`); the fill filters them like the plain claim.
  *
+ * Steps 2 and 3 read `jobs_fair_claim_idx` through its own predicate (`FAIR_AVAILABLE`), which nothing
+ * else can serve: when the statistics do not know of the backlog, the planner otherwise read the lanes
+ * through `jobs_claim_idx` and sorted the whole priority once per lane (0.5 s a claim on 20,000 jobs).
+ *
  * Cost, measured on a 100,000-job backlog: about the plain claim's plus one index descent and one
  * lateral scan per lane visited (about 10-20 µs each); see the README, "Fairness and flow control".
  */
@@ -67,14 +79,14 @@ export function fairClaimSql(
   const step = (bound: string) => {
     const next = `
         (select j.queue, ${LANE} as acct, ${served} as served from ${s}.jobs j
-         where j.state = 'available' and j.priority = t.priority and l.served
+         where ${FAIR_AVAILABLE} and j.priority = t.priority and l.served
            and (j.queue, ${LANE}) > (l.queue, l.acct)${bound}
          order by j.queue, ${LANE} limit 1)`;
     if (!filterQueues) return next;
     return `${next}
         union all
         (select j.queue, ${LANE}, ${served} from ${s}.jobs j
-         where j.state = 'available' and j.priority = t.priority and not l.served
+         where ${FAIR_AVAILABLE} and j.priority = t.priority and not l.served
            and j.queue > l.queue${bound}
          order by j.queue, ${LANE} limit 1)
         limit 1`;
@@ -120,7 +132,7 @@ export function fairClaimSql(
         select p.id
         from lanes l cross join share sh cross join top t cross join lateral (
           select j.id from ${s}.jobs j
-          where j.state = 'available' and j.priority = t.priority and j.queue = l.queue
+          where ${FAIR_AVAILABLE} and j.priority = t.priority and j.queue = l.queue
             and ${LANE} = l.acct and j.run_at <= now()${onlyJ}
           order by j.run_at, j.id
           limit sh.base + (l.n <= sh.extra)::int
