@@ -149,10 +149,16 @@ describe('migrations run again at every startup (runMigrations: true)', () => {
       const built = issued.map((q) =>
         indexName(q, /create (?:unique )?index if not exists (\w+)/i),
       );
-      const droppedLater = statements
-        .slice(i + 1)
-        .flat()
-        .map((q) => indexName(q, /drop index if exists "?\w+"?\.(\w+)/i));
+      // A later migration that drops an index and builds it again under the same name (a rebuild, as
+      // FairClaimIndexPredicate does, guarded to run once) leaves the earlier `if not exists` a no-op.
+      const droppedLater = statements.slice(i + 1).flatMap((later) => {
+        const rebuilt = later.flatMap((q) => [
+          ...q.matchAll(/create (?:unique )?index (?:if not exists )?(\w+)/gi),
+        ]);
+        return later
+          .map((q) => indexName(q, /drop index if exists "?\w+"?\.(\w+)/i))
+          .filter((name) => !rebuilt.some((m) => m[1] === name));
+      });
       expect(built.filter((b) => b && droppedLater.includes(b))).toEqual([]);
     });
   });
