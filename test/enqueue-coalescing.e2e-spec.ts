@@ -358,4 +358,34 @@ describe('concurrent enqueues outside a transaction are coalesced (group commit)
     expect(ids.length).toBeGreaterThanOrEqual(50);
     expect((await rows()).map((r) => r.id).sort()).toEqual([...new Set(ids)].sort());
   });
+  it('after shutdown, bulk enqueues and look-ups are refused instead of opening a pool nobody ends', async () => {
+    const other = await createJobsApp({
+      url: db.url,
+      providers: [NoteJob],
+      jobs: { tenant: { clsKey: CLS_KEY }, worker: { enabled: false } },
+    });
+    const queue = other.get(JobQueueService);
+    const id = await queue.performLater(
+      NoteJob,
+      { text: 'before close', n: 0 },
+      { accountId: 'acme' },
+    );
+    await other.close();
+    const connections = () =>
+      sql<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database()`,
+      ).then(([row]) => row.n);
+    const before = await connections();
+
+    // 150 jobs: the bulk path, which goes straight to the pool rather than through the batcher.
+    const many = Array.from({ length: 150 }, (_, n) => ({
+      payload: { text: `after close ${n}`, n },
+      accountId: 'acme',
+    }));
+    const bulk = queue.performAllLater(NoteJob, many);
+    await expect(bulk).rejects.toThrow(/shut down/);
+    await expect(queue.find(id, { accountId: 'acme' })).rejects.toThrow(/shut down/);
+    expect(await connections()).toBe(before);
+    expect(await rows(`payload->>'text' like 'after close%'`)).toEqual([]);
+  });
 });

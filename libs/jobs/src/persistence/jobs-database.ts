@@ -84,6 +84,8 @@ export class JobsDatabase implements OnApplicationShutdown {
   /** What opens a transaction on each pool: `begin`, with `set local` of its settings when pooled. */
   private readonly opening: { queue: string; worker: string };
   private readonly finishers: Array<() => Promise<void>> = [];
+  /** Set once `onApplicationShutdown` ended the pools (see `refuseWhenEnded`). */
+  private ended = false;
 
   /**
    * @param dataSource the app's DataSource (migrations, callers' transactions; both pools connect like it).
@@ -130,6 +132,7 @@ export class JobsDatabase implements OnApplicationShutdown {
 
   private get pool(): Pool {
     if (!this.queuePool) {
+      this.refuseWhenEnded();
       const config = queuePoolConfig(
         this.dataSource,
         this.settings.poolSize,
@@ -144,6 +147,7 @@ export class JobsDatabase implements OnApplicationShutdown {
 
   private get workerPool(): Pool {
     if (!this.workerPoolInstance) {
+      this.refuseWhenEnded();
       const config = workerPoolConfig(
         this.dataSource,
         this.connection,
@@ -167,8 +171,18 @@ export class JobsDatabase implements OnApplicationShutdown {
     this.finishers.push(finish);
   }
 
+  /**
+   * After shutdown the pools are gone for good: a statement then (a bulk enqueue or a look-up from code
+   * that outlived `app.close()`) fails instead of opening a pool nobody would ever end, which would keep
+   * the process alive and its connections open.
+   */
+  private refuseWhenEnded(): void {
+    if (this.ended) throw new Error('the jobs module has shut down (its connections are closed)');
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.finishers.map((finish) => finish()));
+    this.ended = true;
     const pools = [this.workerPoolInstance, this.queuePool, this.listenPool];
     this.workerPoolInstance = this.queuePool = this.listenPool = undefined;
     await Promise.all(pools.map((pool) => pool?.end()));
@@ -268,6 +282,7 @@ export class JobsDatabase implements OnApplicationShutdown {
   private get notifyPool(): Pool {
     if (this.listen === undefined && !this.pooled) return this.workerPool;
     if (!this.listenPool) {
+      this.refuseWhenEnded();
       const config = listenPoolConfig(this.dataSource, this.connection, this.listen, [
         ...timeoutSettings(this.settings),
       ]);
