@@ -18,22 +18,13 @@ import {
 import { waitFor } from './support/wait-for';
 import { createJobsApp } from './support/jobs-app';
 import { waitForJobState } from './support/jobs';
+import { JOBS_MIGRATION_NAMES } from './support/migration-names';
 
 const MIGRATIONS_TABLE = 'app_migrations';
-const ALL = [
-  'CreateJobsTables1763800000000',
-  'HotPathIndexes1763900000000',
-  'FairClaimIndex1796126400000',
-  'DashboardIndexes1796133600000',
-  'PausedTable1796139000000',
-  'ObservabilityColumns1796142600000',
-  'StartMarks1796146200000',
-  'FlowLimits1796150000000',
-  'ParentJob1796153600000',
-  'PayloadRulesColumn1796157200000',
-  'DropUnstartedRescuedIndex1796160800000',
-  'FairClaimIndexPredicate1796164400000',
-];
+const ALL = JOBS_MIGRATION_NAMES;
+/** A migration's name for another schema: the schema's suffix goes before the timestamp. */
+const inSchema = (name: string, suffix: string) =>
+  `${name.slice(0, -13)}${suffix}${name.slice(-13)}`;
 
 @Injectable()
 @Job({ name: 'migrations.ping', tenant: 'none' })
@@ -51,6 +42,17 @@ async function indexesOf(url: string, schema: string): Promise<Map<string, strin
       [schema],
     );
     return new Map(rows.map((r) => [r.name, r.def]));
+  });
+}
+
+/** The columns of `jobs.jobs`, in name order. */
+async function jobsColumns(url: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ name: string }>(
+      `select column_name as name from information_schema.columns
+       where table_schema = 'jobs' and table_name = 'jobs' order by 1`,
+    );
+    return rows.map((r) => r.name);
   });
 }
 
@@ -101,37 +103,11 @@ describe('migration names', () => {
       createJobsMigrations(schema).map(nameOf),
     );
     expect(new Set(names).size).toBe(names.length);
-    expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual([
-      'CreateJobsTablesMyJobs1763800000000',
-      'HotPathIndexesMyJobs1763900000000',
-      'FairClaimIndexMyJobs1796126400000',
-      'DashboardIndexesMyJobs1796133600000',
-      'PausedTableMyJobs1796139000000',
-      'ObservabilityColumnsMyJobs1796142600000',
-      'StartMarksMyJobs1796146200000',
-      'FlowLimitsMyJobs1796150000000',
-      'ParentJobMyJobs1796153600000',
-      'PayloadRulesColumnMyJobs1796157200000',
-      'DropUnstartedRescuedIndexMyJobs1796160800000',
-      'FairClaimIndexPredicateMyJobs1796164400000',
-    ]);
-    // Same timestamps for every schema: the order of a user's migrations is not disturbed.
-    expect(new Set(names.map((n) => n.slice(-13)))).toEqual(
-      new Set([
-        '1763800000000',
-        '1763900000000',
-        '1796126400000',
-        '1796133600000',
-        '1796139000000',
-        '1796142600000',
-        '1796146200000',
-        '1796150000000',
-        '1796153600000',
-        '1796160800000',
-        '1796157200000',
-        '1796164400000',
-      ]),
+    expect(createJobsMigrations('my_jobs').map(nameOf)).toEqual(
+      ALL.map((n) => inSchema(n, 'MyJobs')),
     );
+    // Same timestamps for every schema: the order of a user's migrations is not disturbed.
+    expect(new Set(names.map((n) => n.slice(-13)))).toEqual(new Set(ALL.map((n) => n.slice(-13))));
   });
 });
 
@@ -302,14 +278,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
   });
 
   it('undoing PayloadRulesColumn drops its column', async () => {
-    const columns = () =>
-      withClient(db.url, async (c) => {
-        const { rows } = await c.query<{ c: string }>(
-          `select column_name as c from information_schema.columns
-           where table_schema = 'jobs' and table_name = 'jobs' and column_name = 'payload_rules'`,
-        );
-        return rows.map((r) => r.c);
-      });
+    const columns = async () => (await jobsColumns(db.url)).filter((c) => c === 'payload_rules');
     expect(await columns()).toEqual(['payload_rules']);
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 9));
@@ -322,13 +291,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     const indexes = await indexesOf(db.url, 'jobs');
     expect(indexes.has('jobs_parent_idx')).toBe(false);
     expect(indexes.has('jobs_history_created_idx')).toBe(false);
-    const columns = await withClient(db.url, async (c) => {
-      const { rows } = await c.query<{ name: string }>(
-        `select column_name as name from information_schema.columns
-         where table_schema = 'jobs' and table_name = 'jobs'`,
-      );
-      return rows.map((r) => r.name);
-    });
+    const columns = await jobsColumns(db.url);
     expect(columns).not.toContain('parent_id');
   });
 
@@ -344,13 +307,7 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
       expect(indexes.has(index)).toBe(false);
     }
     expect(await tablesOf(db.url, 'jobs')).not.toContain('flow_windows');
-    const columns = await withClient(db.url, async (c) => {
-      const { rows } = await c.query<{ name: string }>(
-        `select column_name as name from information_schema.columns
-         where table_schema = 'jobs' and table_name = 'jobs'`,
-      );
-      return rows.map((r) => r.name);
-    });
+    const columns = await jobsColumns(db.url);
     for (const column of [
       'concurrency_key',
       'concurrency_limit',
@@ -366,27 +323,14 @@ describe('jobsMigrations through a TypeORM DataSource', () => {
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 6));
     expect((await indexesOf(db.url, 'jobs')).has('jobs_unstarted_rescued_idx')).toBe(false);
-    const columns = await withClient(db.url, async (c) => {
-      const { rows } = await c.query<{ name: string }>(
-        `select column_name as name from information_schema.columns
-         where table_schema = 'jobs' and table_name = 'jobs'`,
-      );
-      return rows.map((r) => r.name);
-    });
+    const columns = await jobsColumns(db.url);
     expect(columns).not.toContain('started_attempt');
     expect(columns).not.toContain('unstarted_rescues');
   });
 
   it('undoing ObservabilityColumns drops its two columns', async () => {
-    const columns = () =>
-      withClient(db.url, async (c) => {
-        const { rows } = await c.query<{ c: string }>(
-          `select column_name as c from information_schema.columns
-           where table_schema = 'jobs' and table_name = 'jobs' and column_name in ('trace_context', 'progress')
-           order by 1`,
-        );
-        return rows.map((r) => r.c);
-      });
+    const columns = async () =>
+      (await jobsColumns(db.url)).filter((c) => c === 'trace_context' || c === 'progress');
     expect(await columns()).toEqual(['progress', 'trace_context']);
     await dataSource!.undoLastMigration();
     expect(await recordedMigrations(db.url)).toEqual(ALL.slice(0, 5));
@@ -491,32 +435,7 @@ describe('createJobsMigrations(schema) beside the default ones', () => {
     ]);
     const applied = await dataSource.runMigrations();
     expect(applied.map((m) => m.name).sort()).toEqual(
-      [
-        'CreateJobsTables1763800000000',
-        'CreateJobsTablesBillingJobs1763800000000',
-        'FairClaimIndex1796126400000',
-        'FairClaimIndexBillingJobs1796126400000',
-        'DashboardIndexes1796133600000',
-        'DashboardIndexesBillingJobs1796133600000',
-        'HotPathIndexes1763900000000',
-        'HotPathIndexesBillingJobs1763900000000',
-        'PausedTable1796139000000',
-        'PausedTableBillingJobs1796139000000',
-        'ObservabilityColumns1796142600000',
-        'ObservabilityColumnsBillingJobs1796142600000',
-        'StartMarks1796146200000',
-        'StartMarksBillingJobs1796146200000',
-        'FlowLimits1796150000000',
-        'FlowLimitsBillingJobs1796150000000',
-        'ParentJob1796153600000',
-        'ParentJobBillingJobs1796153600000',
-        'PayloadRulesColumn1796157200000',
-        'PayloadRulesColumnBillingJobs1796157200000',
-        'DropUnstartedRescuedIndex1796160800000',
-        'DropUnstartedRescuedIndexBillingJobs1796160800000',
-        'FairClaimIndexPredicate1796164400000',
-        'FairClaimIndexPredicateBillingJobs1796164400000',
-      ].sort(),
+      [...ALL, ...ALL.map((n) => inSchema(n, 'BillingJobs'))].sort(),
     );
     expect(await tablesOf(db.url, 'jobs')).toEqual([
       'flow_windows',

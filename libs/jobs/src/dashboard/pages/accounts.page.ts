@@ -4,6 +4,7 @@ import { Html, html } from '../html/html.template';
 import { layout, PageFrame } from '../html/layout.template';
 import { pauseControl, PausedView } from '../html/paused.template';
 import { LISTED_STATES } from '../dashboard-query';
+import { jobsLink, stateCountCells, withPausedKeys } from './state-counts';
 
 /** An account's pause state and its Pause / Resume button. */
 export function accountActions(frame: PageFrame, account: AccountRow, paused: PausedView): Html {
@@ -33,18 +34,14 @@ export function accountsPage(
   limit: number,
   notice?: string,
 ): Html {
-  const known = new Set(withJobs.map((a) => a.accountId));
-  const accounts = [
-    ...withJobs,
-    ...[...paused.accounts.keys()].filter((a) => !known.has(a)).map(emptyAccount),
-  ];
-  const link = (params: Record<string, string>) =>
-    `${frame.base}/jobs?${new URLSearchParams(params).toString()}`;
+  const accounts = withPausedKeys(withJobs, (a) => a.accountId, paused.accounts, emptyAccount);
   const rows = accounts.map(
     (a) =>
       html`<tr>
-        <th scope="row"><a href="${link({ account: a.accountId })}">${a.accountId}</a></th>
-        ${LISTED_STATES.map((s) => html`<td class="num">${a.counts[s] ? html`<a href="${link({ account: a.accountId, state: s })}">${count(a.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
+        <th scope="row">
+          <a href="${jobsLink(frame, { account: a.accountId })}">${a.accountId}</a>
+        </th>
+        ${stateCountCells(frame, a.counts, { account: a.accountId })}
         <td class="num">${count(a.total)}</td>
         <td>${accountActions(frame, a, paused)}</td>
       </tr>`,

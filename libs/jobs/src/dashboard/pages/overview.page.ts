@@ -1,10 +1,11 @@
 import type { QueueOverview } from '../../persistence/dashboard.repository';
 import { throughputChart } from '../html/chart.template';
-import { count, duration } from '../html/format';
+import { duration } from '../html/format';
 import { Html, html } from '../html/html.template';
 import { layout, PageFrame } from '../html/layout.template';
 import { ownAccountPanel, pauseControl, PausedView } from '../html/paused.template';
 import { LISTED_STATES } from '../dashboard-query';
+import { jobsLink, stateCountCells, withPausedKeys } from './state-counts';
 
 /**
  * A queue's pause state and its Pause / Resume button. The account-scoped dashboard shows the state only:
@@ -35,18 +36,14 @@ export function overviewPage(
   paused: PausedView,
   notice?: string,
 ): Html {
-  const known = new Set(withJobs.map((q) => q.queue));
-  const queues = [
-    ...withJobs,
-    ...[...paused.queues.keys()].filter((q) => !known.has(q)).map(emptyQueue),
-  ].sort((a, b) => a.queue.localeCompare(b.queue));
-  const list = (params: Record<string, string>) =>
-    `${frame.base}/jobs?${new URLSearchParams(params).toString()}`;
+  const queues = withPausedKeys(withJobs, (q) => q.queue, paused.queues, emptyQueue).sort((a, b) =>
+    a.queue.localeCompare(b.queue),
+  );
   const rows = queues.map(
     (q) =>
       html`<tr>
-        <th scope="row"><a href="${list({ queue: q.queue })}">${q.queue}</a></th>
-        ${LISTED_STATES.map((s) => html`<td class="num">${q.counts[s] ? html`<a href="${list({ queue: q.queue, state: s })}">${count(q.counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
+        <th scope="row"><a href="${jobsLink(frame, { queue: q.queue })}">${q.queue}</a></th>
+        ${stateCountCells(frame, q.counts, { queue: q.queue })}
         <td>${throughputChart(q.completed, q.failed)}</td>
         <td>
           ${q.oldestWaiting ? html`<a href="${`${frame.base}/jobs/${q.oldestWaiting.id}`}">#${q.oldestWaiting.id}</a> waiting ${duration(q.oldestWaiting.waitingMs)}` : html`<span class="muted">none</span>`}
