@@ -249,6 +249,7 @@ describe('example shop app', () => {
       ['count', 2.5],
       ['count', '10'],
       ['item', 'Tea\u0000pot'],
+      ['item', 'Tea\ud800pot'],
       ['item', ''],
       ['email', 'not-an-email'],
     ] as const) {

@@ -1,6 +1,6 @@
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { NoNul } from '../../validation/no-nul';
+import { StorableText } from '../../validation/storable-text';
 
 export class CreateAccountDto {
-  @IsString() @IsNotEmpty() @MaxLength(200) @NoNul() name: string;
+  @IsString() @IsNotEmpty() @MaxLength(200) @StorableText() name: string;
 }

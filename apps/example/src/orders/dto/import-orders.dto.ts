@@ -1,5 +1,5 @@
 import { IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
-import { NoNul } from '../../validation/no-nul';
+import { StorableText } from '../../validation/storable-text';
 
 /** Most rows one import request may enqueue. */
 export const MAX_IMPORT_ROWS = 10_000;
@@ -10,6 +10,6 @@ export const MAX_IMPORT_ROWS = 10_000;
  */
 export class ImportOrdersDto {
   @IsInt() @Min(1) @Max(MAX_IMPORT_ROWS) count: number;
-  @IsString() @IsNotEmpty() @MaxLength(200) @NoNul() item: string;
+  @IsString() @IsNotEmpty() @MaxLength(200) @StorableText() item: string;
   @IsEmail() email: string;
 }

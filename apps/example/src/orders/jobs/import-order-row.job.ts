@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { IsEmail, IsInt, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import { Job, JobHandler } from 'nestjs-tenant-jobs';
-import { NoNul } from '../../validation/no-nul';
+import { StorableText } from '../../validation/storable-text';
 import { OrdersRepository } from '../orders.repository';
 
 /** One row of an import: which import, which row, and the row's fields. */
 export class ImportOrderRowPayload {
   @IsUUID() importId: string;
   @IsInt() @Min(0) row: number;
-  @IsString() @MaxLength(200) @NoNul() item: string;
+  @IsString() @MaxLength(200) @StorableText() item: string;
   @IsEmail() email: string;
 }
 
